@@ -1,1 +1,101 @@
-fn main() {}
+//! `sharplab`: the command line. Each subcommand lives in its own module under `commands/`;
+//! this file only parses the arguments, sets up logging, and turns any error into one line on
+//! standard error and exit code 2.
+
+mod commands;
+mod experiment;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sharpness dynamics of neural-network training: the minimalist model of Yoo, Song and Yun
+/// (ICML 2025), its theory, and practical networks on real data.
+#[derive(Debug, Parser)]
+#[command(name = "sharplab", version, about, long_about = None)]
+struct Cli {
+    /// Folder that holds the dataset cache (`sharplab data prepare` fills it).
+    #[arg(long, global = true, env = "SHARPLAB_DATA_DIR", default_value = "datasets")]
+    data_dir: std::path::PathBuf,
+
+    /// More log output (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import, inspect and export datasets.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Dataset difficulty Q, σ₁²/N and predicted sharpness Ŝ_D of class subsets.
+    Difficulty(commands::difficulty::DifficultyArgs),
+    /// Train the minimalist model (GD, SGD or gradient flow) with exact sharpness.
+    Minimal(commands::minimal::MinimalArgs),
+    /// Train a practical network with burn and measure its sharpness along the way.
+    Train(commands::train::TrainArgs),
+    /// Top Hessian eigenvalues of a saved network on exported data.
+    Sharpness(commands::sharpness::SharpnessArgs),
+    /// Run one experiment file (or one shard of its sweep) and its part of the report.
+    Run(commands::run::RunArgs),
+    /// Run every experiment file and write the report: the main job.
+    Reproduce(commands::reproduce::ReproduceArgs),
+    /// Rebuild the report from the runs present in a results folder.
+    Report(commands::report::ReportArgs),
+    /// Time sharplab's kernels on real data (see benches/README.md).
+    Bench(commands::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let ctx = commands::Context {
+        data_dir: cli.data_dir.clone(),
+        quiet: cli.quiet,
+    };
+    let result = match &cli.command {
+        Command::Data(cmd) => commands::data::run(&ctx, cmd),
+        Command::Difficulty(args) => commands::difficulty::run(&ctx, args),
+        Command::Minimal(args) => commands::minimal::run(&ctx, args),
+        Command::Train(args) => commands::train::run(&ctx, args),
+        Command::Sharpness(args) => commands::sharpness::run(&ctx, args),
+        Command::Run(args) => commands::run::run(&ctx, args),
+        Command::Reproduce(args) => commands::reproduce::run(&ctx, args),
+        Command::Report(args) => commands::report::run(&ctx, args),
+        Command::Bench(args) => commands::bench::run(&ctx, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the context chain joined by ": ".
+            let line = format!("{err:#}").replace('\n', " ");
+            eprintln!("error: {line}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHARPLAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

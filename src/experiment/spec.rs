@@ -1,0 +1,473 @@
+//! Experiment files: one TOML file per claim, naming the claim, the sweep of runs that tests
+//! it, the rule that turns the runs' numbers into a verdict, and the plots to draw.
+//!
+//! A file has a `[base]` table of run parameters, a `[sweep]` table whose lists are crossed
+//! into a grid (each point overrides `base`), optional `[quick]` and `[full]` tables that
+//! override `base` and `sweep` for `reproduce --quick` and `--full`, and lists of `[[verdict]]`
+//! and `[[plot]]` tables. Each run gets a stable id built from its sweep values, so that a
+//! rerun finds it again and `--shard i/n` slices a sweep the same way on every machine.
+//!
+//! # Limitations
+//!
+//! Parameters are checked only by the run kind that reads them: a misspelt key in `[base]` is
+//! ignored rather than reported.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+
+/// How much work a `reproduce` does: a quick smoke run, the default, or the paper's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Quick,
+    Default,
+    Full,
+}
+
+/// What kind of computation one run of the sweep is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    /// Train the minimalist model (`crates/minimalist`).
+    Minimalist,
+    /// Dataset difficulty Q and predicted sharpness, no training.
+    Difficulty,
+    /// Train a burn network (`crates/nets`).
+    Network,
+}
+
+/// One experiment file, as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentFile {
+    /// Must equal the file's stem; names the output folder.
+    pub name: String,
+    /// The claim under test, in a sentence.
+    pub claim: String,
+    /// The paper's number or trend, as the report quotes it.
+    pub paper: String,
+    pub kind: RunKind,
+    #[serde(default)]
+    pub base: Params,
+    #[serde(default)]
+    pub sweep: BTreeMap<String, Vec<toml::Value>>,
+    /// How the sweep's lists combine: every combination, or one key at a time.
+    #[serde(default)]
+    pub sweep_mode: SweepMode,
+    #[serde(default)]
+    pub quick: Option<Override>,
+    #[serde(default)]
+    pub full: Option<Override>,
+    #[serde(default)]
+    pub verdict: Vec<VerdictRule>,
+    #[serde(default)]
+    pub plot: Vec<PlotSpec>,
+}
+
+/// How the lists of a sweep combine into runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SweepMode {
+    /// The cartesian product of all lists.
+    #[default]
+    Grid,
+    /// The base run, plus each list varied alone with every other key at its base value
+    /// (the base run appears once). A trend over key k then uses only the runs that vary k.
+    OneAtATime,
+}
+
+/// Run parameters: plain TOML values by name.
+pub type Params = BTreeMap<String, toml::Value>;
+
+/// Changes to `base` and `sweep` for one scale.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    #[serde(default)]
+    pub base: Params,
+    #[serde(default)]
+    pub sweep: BTreeMap<String, Vec<toml::Value>>,
+}
+
+/// How the runs' numbers decide whether the claim holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum VerdictRule {
+    /// `y` moves with `x` in `direction`: Spearman's ρ at least `min_rho` holds, ρ ≤ 0 does
+    /// not hold, anything between is inconclusive. Runs that share `x` are averaged.
+    Trend {
+        x: String,
+        y: String,
+        direction: Direction,
+        #[serde(default = "default_min_rho")]
+        min_rho: f64,
+        /// Only runs where this metric is greater than 1 count (e.g. "Q" for depth).
+        #[serde(default)]
+        only_where_above_one: Option<String>,
+    },
+    /// Every run's `y` lies within `max_rel_error` of its `prediction`.
+    Tracks {
+        y: String,
+        prediction: String,
+        max_rel_error: f64,
+    },
+    /// Pearson's r between `x` and `y` over the runs is at least `min_r`.
+    Correlation { x: String, y: String, min_r: f64 },
+    /// `y` grows faster than linearly in `x`: y(x_max)/y(x_min) > x_max/x_min.
+    Superlinear { x: String, y: String },
+    /// In every run, the sharpness over the last `window` fraction of the trajectory stays
+    /// within `tolerance` (relative) of 2/η on average.
+    EdgeOfStability {
+        #[serde(default = "default_window")]
+        window: f64,
+        tolerance: f64,
+    },
+}
+
+/// The sign a trend should have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Increasing,
+    Decreasing,
+}
+
+fn default_min_rho() -> f64 {
+    0.8
+}
+
+fn default_window() -> f64 {
+    0.25
+}
+
+/// One figure of an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PlotSpec {
+    /// Sharpness against step for every run, with its 2/η and Ŝ_D lines, above the loss on a
+    /// log scale.
+    Trajectories {
+        #[serde(default)]
+        title: Option<String>,
+    },
+    /// Metrics `y` against parameter or metric `x`, one line each; `reference` adds published
+    /// points.
+    Trend {
+        x: String,
+        y: Vec<String>,
+        #[serde(default)]
+        log_x: bool,
+        #[serde(default)]
+        log_y: bool,
+        /// A parameter whose values split each metric into separate lines.
+        #[serde(default)]
+        group: Option<String>,
+        #[serde(default)]
+        reference: Option<Reference>,
+    },
+    /// Measured `y` against predicted `x`, one point a run, with the line y = x and Pearson's r.
+    Scatter { x: String, y: String },
+}
+
+/// Published points drawn beside a trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+}
+
+/// One run of a sweep: its stable id and its full parameter set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    pub id: String,
+    pub params: Params,
+}
+
+impl ExperimentFile {
+    /// Reads and checks an experiment file; the error names the file and what is wrong.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read experiment file {}", path.display()))?;
+        let file: ExperimentFile = toml::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a valid experiment file (see experiments/README.md)",
+                path.display()
+            )
+        })?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if file.name != stem {
+            bail!(
+                "{}: name = {:?} must equal the file name {:?}",
+                path.display(),
+                file.name,
+                stem
+            );
+        }
+        file.check()
+            .with_context(|| format!("in experiment file {}", path.display()))?;
+        Ok(file)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        for (key, values) in self.all_sweeps() {
+            if values.is_empty() {
+                bail!("sweep.{key} is an empty list; give at least one value");
+            }
+        }
+        Ok(())
+    }
+
+    fn all_sweeps(&self) -> impl Iterator<Item = (&String, &Vec<toml::Value>)> {
+        let scales = [&self.quick, &self.full];
+        self.sweep
+            .iter()
+            .chain(scales.into_iter().flatten().flat_map(|o| o.sweep.iter()))
+    }
+
+    /// The file as it runs at `scale`: the scale's overrides folded into `base` and `sweep`.
+    pub fn at_scale(&self, scale: Scale) -> ExperimentFile {
+        let mut resolved = self.clone();
+        let chosen = match scale {
+            Scale::Quick => self.quick.clone(),
+            Scale::Full => self.full.clone(),
+            Scale::Default => None,
+        };
+        if let Some(o) = chosen {
+            resolved.base.extend(o.base);
+            resolved.sweep.extend(o.sweep);
+        }
+        resolved.quick = None;
+        resolved.full = None;
+        resolved
+    }
+
+    /// Expands the sweep into runs, in a fixed order (keys sorted, values as listed). The id
+    /// is `key=value` pairs joined by `_`, or `single` when there is no sweep.
+    pub fn runs(&self) -> Vec<RunSpec> {
+        match self.sweep_mode {
+            SweepMode::Grid => self.grid_runs(),
+            SweepMode::OneAtATime => self.one_at_a_time_runs(),
+        }
+    }
+
+    fn one_at_a_time_runs(&self) -> Vec<RunSpec> {
+        let mut runs = vec![RunSpec {
+            id: "base".to_string(),
+            params: self.base.clone(),
+        }];
+        for (key, values) in &self.sweep {
+            for value in values {
+                if self.base.get(key) == Some(value) {
+                    continue;
+                }
+                let mut params = self.base.clone();
+                params.insert(key.clone(), value.clone());
+                runs.push(RunSpec {
+                    id: format!("{key}={}", id_value(value)),
+                    params,
+                });
+            }
+        }
+        runs
+    }
+
+    /// Whether run `params` belongs to the trend over `key`: in a grid every run does; one at
+    /// a time, the runs whose other swept keys sit at their base values.
+    pub fn varies_only(&self, params: &Params, key: &str) -> bool {
+        match self.sweep_mode {
+            SweepMode::Grid => true,
+            SweepMode::OneAtATime => self
+                .sweep
+                .keys()
+                .filter(|k| k.as_str() != key)
+                .all(|k| params.get(k) == self.base.get(k)),
+        }
+    }
+
+    fn grid_runs(&self) -> Vec<RunSpec> {
+        let mut runs = vec![(Vec::<String>::new(), self.base.clone())];
+        for (key, values) in &self.sweep {
+            let mut next = Vec::with_capacity(runs.len() * values.len());
+            for (id_parts, params) in &runs {
+                for value in values {
+                    let mut params = params.clone();
+                    params.insert(key.clone(), value.clone());
+                    let mut id_parts = id_parts.clone();
+                    id_parts.push(format!("{key}={}", id_value(value)));
+                    next.push((id_parts, params));
+                }
+            }
+            runs = next;
+        }
+        runs.into_iter()
+            .map(|(parts, params)| RunSpec {
+                id: if parts.is_empty() {
+                    "single".to_string()
+                } else {
+                    parts.join("_")
+                },
+                params,
+            })
+            .collect()
+    }
+}
+
+/// A value as it appears in a run id: file-name safe.
+fn id_value(value: &toml::Value) -> String {
+    let raw = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items.iter().map(id_value).collect::<Vec<_>>().join("+"),
+        other => other.to_string(),
+    };
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A slice `i/n` of a sweep: run k (0-based) belongs to slice (k mod n) + 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("--shard {text:?}: expected i/n with 1 ≤ i ≤ n, e.g. 2/3");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Whether the run at position `k` of the sweep belongs to this slice.
+    pub fn contains(&self, k: usize) -> bool {
+        k % self.count == self.index - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ExperimentFile {
+        toml::from_str(text).expect("valid experiment")
+    }
+
+    const GRID: &str = r#"
+        name = "grid"
+        claim = "c"
+        paper = "p"
+        kind = "minimalist"
+        [base]
+        depth = 3
+        [sweep]
+        n = [100, 200]
+        lr_factor = [0.5, 1.0, 2.0]
+        [quick.sweep]
+        n = [100]
+    "#;
+
+    #[test]
+    fn grid_has_the_product_of_list_lengths_and_unique_ids() {
+        let runs = parse(GRID).runs();
+        assert_eq!(runs.len(), 6);
+        let mut ids: Vec<_> = runs.iter().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 6);
+        assert_eq!(runs[0].id, "lr_factor=0.5_n=100");
+        assert_eq!(runs[0].params["depth"], toml::Value::Integer(3));
+    }
+
+    #[test]
+    fn quick_scale_replaces_the_swept_list() {
+        let quick = parse(GRID).at_scale(Scale::Quick);
+        assert_eq!(quick.runs().len(), 3);
+    }
+
+    #[test]
+    fn one_at_a_time_varies_each_key_alone_around_the_base() {
+        let file = parse(
+            r#"
+            name = "o"
+            claim = "c"
+            paper = "p"
+            kind = "network"
+            sweep_mode = "one-at-a-time"
+            [base]
+            n = 500
+            depth = 2
+            [sweep]
+            n = [250, 500, 1000]
+            depth = [1, 2, 3]
+        "#,
+        );
+        let runs = file.runs();
+        let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["base", "depth=1", "depth=3", "n=250", "n=1000"]);
+        let in_n_trend = runs
+            .iter()
+            .filter(|r| file.varies_only(&r.params, "n"))
+            .count();
+        assert_eq!(in_n_trend, 3);
+    }
+
+    #[test]
+    fn shards_partition_the_sweep() {
+        let shards: Vec<Shard> = (1..=3).map(|i| format!("{i}/3").parse().unwrap()).collect();
+        for k in 0..10 {
+            assert_eq!(shards.iter().filter(|s| s.contains(k)).count(), 1);
+        }
+        assert!("0/3".parse::<Shard>().is_err());
+        assert!("4/3".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn verdict_and_plot_tables_parse() {
+        let file = parse(
+            r#"
+            name = "v"
+            claim = "c"
+            paper = "p"
+            kind = "difficulty"
+            [[verdict]]
+            rule = "superlinear"
+            x = "n"
+            y = "Q"
+            [[plot]]
+            kind = "trend"
+            x = "n"
+            y = ["Q"]
+            log_y = true
+        "#,
+        );
+        assert_eq!(
+            file.verdict[0],
+            VerdictRule::Superlinear {
+                x: "n".into(),
+                y: "Q".into()
+            }
+        );
+        assert!(matches!(file.plot[0], PlotSpec::Trend { log_y: true, .. }));
+    }
+}

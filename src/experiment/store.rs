@@ -1,0 +1,252 @@
+//! The results folder: where each run's record and trajectory live, and how they are written
+//! so that an interrupted job leaves no half-written file behind.
+//!
+//! Layout under the results folder `DIR`:
+//!
+//! ```text
+//! DIR/report.md                      one row per claim
+//! DIR/<experiment>/experiment.toml   the experiment as run (scale folded in)
+//! DIR/<experiment>/runs/<id>.json    one finished run: parameters, status, metrics
+//! DIR/<experiment>/runs/<id>.csv     its trajectory (step, loss, sharpness, two_over_lr, ...)
+//! DIR/<experiment>/*.png, summary.md the experiment's plots and summary
+//! ```
+//!
+//! A run counts as complete once its JSON exists; the JSON is written last, after the CSV has
+//! been renamed into place. Files are written under a `.tmp` name and renamed; on Ctrl-C or
+//! SIGTERM the signal handler deletes the temporary files of the run in progress.
+//!
+//! # Limitations
+//!
+//! A `kill -9` cannot be caught: it may leave a `*.tmp` file, which the next run of the same
+//! experiment overwrites and which no reader ever opens.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use super::spec::Params;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Converged,
+    EdgeOfStability,
+    Diverged,
+    /// Reached its step limit without meeting a convergence criterion.
+    Unconverged,
+    /// Computed something without training (e.g. dataset difficulty).
+    Done,
+}
+
+impl RunStatus {
+    /// Parses the status strings the library crates report; unknown ones read as unconverged.
+    pub fn from_label(label: &str) -> Self {
+        match label.to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+            "converged" => RunStatus::Converged,
+            "edge_of_stability" | "eos" => RunStatus::EdgeOfStability,
+            "diverged" => RunStatus::Diverged,
+            "done" => RunStatus::Done,
+            _ => RunStatus::Unconverged,
+        }
+    }
+}
+
+/// One finished run, as stored in `runs/<id>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub params: Params,
+    pub status: RunStatus,
+    /// Scalar results by name (`final_sharpness`, `predicted_sharpness`, `Q`, ...).
+    pub metrics: BTreeMap<String, f64>,
+    /// Whether `runs/<id>.csv` holds a trajectory.
+    pub has_trajectory: bool,
+}
+
+/// Paths of one experiment's outputs.
+#[derive(Debug, Clone)]
+pub struct ExperimentDir {
+    pub root: PathBuf,
+}
+
+impl ExperimentDir {
+    pub fn new(results: &Path, experiment: &str) -> Self {
+        ExperimentDir {
+            root: results.join(experiment),
+        }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("experiment.toml")
+    }
+
+    pub fn record_path(&self, id: &str) -> PathBuf {
+        self.root.join("runs").join(format!("{id}.json"))
+    }
+
+    pub fn trajectory_path(&self, id: &str) -> PathBuf {
+        self.root.join("runs").join(format!("{id}.csv"))
+    }
+
+    /// The finished record of run `id`, if there is one whose parameters equal `params`.
+    pub fn finished(&self, id: &str, params: &Params) -> Option<RunRecord> {
+        let record = self.read_record(id).ok()??;
+        (record.params == *params).then_some(record)
+    }
+
+    /// The record of run `id`; `Ok(None)` when the run has not finished.
+    pub fn read_record(&self, id: &str) -> anyhow::Result<Option<RunRecord>> {
+        let path = self.record_path(id);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let record = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a run record; delete it to rerun the run",
+                path.display()
+            )
+        })?;
+        Ok(Some(record))
+    }
+}
+
+/// Temporary files of the run in progress, deleted by the signal handler.
+static IN_PROGRESS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Installs the Ctrl-C / SIGTERM handler that deletes in-progress temporary files and exits
+/// with status 130. Call once, early in a long job.
+pub fn install_interrupt_handler() {
+    let result = ctrlc::set_handler(|| {
+        if let Ok(paths) = IN_PROGRESS.lock() {
+            for path in paths.iter() {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        eprintln!("interrupted: finished runs are kept; run the same command again to resume");
+        std::process::exit(130);
+    });
+    if let Err(err) = result {
+        tracing::warn!("cannot install the interrupt handler: {err}");
+    }
+}
+
+/// A file being written under `<path>.tmp`, renamed to `path` by [`PendingFile::commit`].
+/// Dropping it uncommitted deletes the temporary file.
+pub struct PendingFile {
+    final_path: PathBuf,
+    temp_path: PathBuf,
+    committed: bool,
+}
+
+impl PendingFile {
+    pub fn new(final_path: &Path) -> anyhow::Result<Self> {
+        if let Some(parent) = final_path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create folder {}", parent.display()))?;
+        }
+        let mut name = final_path.file_name().unwrap_or_default().to_os_string();
+        name.push(".tmp");
+        let temp_path = final_path.with_file_name(name);
+        if let Ok(mut paths) = IN_PROGRESS.lock() {
+            paths.push(temp_path.clone());
+        }
+        Ok(PendingFile {
+            final_path: final_path.to_path_buf(),
+            temp_path,
+            committed: false,
+        })
+    }
+
+    /// Where to write the contents.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp_path
+    }
+
+    /// Renames the temporary file into place.
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        std::fs::rename(&self.temp_path, &self.final_path)
+            .with_context(|| format!("cannot move {} into place", self.final_path.display()))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp_path);
+        }
+        if let Ok(mut paths) = IN_PROGRESS.lock() {
+            paths.retain(|p| p != &self.temp_path);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let pending = PendingFile::new(path)?;
+    let mut file = std::fs::File::create(pending.temp_path())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    pending.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_leaves_only_the_final_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b.json");
+        write_atomic(&path, b"{}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("a"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("b.json")]);
+    }
+
+    #[test]
+    fn dropped_pending_file_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        let pending = PendingFile::new(&path).unwrap();
+        std::fs::write(pending.temp_path(), b"half").unwrap();
+        drop(pending);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_record_with_other_parameters_is_not_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let exp = ExperimentDir::new(dir.path(), "e");
+        let mut params = Params::new();
+        params.insert("n".into(), toml::Value::Integer(100));
+        let record = RunRecord {
+            id: "n=100".into(),
+            params: params.clone(),
+            status: RunStatus::Converged,
+            metrics: BTreeMap::new(),
+            has_trajectory: false,
+        };
+        write_atomic(
+            &exp.record_path("n=100"),
+            serde_json::to_string(&record).unwrap().as_bytes(),
+        )
+        .unwrap();
+        assert!(exp.finished("n=100", &params).is_some());
+        params.insert("n".into(), toml::Value::Integer(200));
+        assert!(exp.finished("n=100", &params).is_none());
+    }
+}
