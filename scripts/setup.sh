@@ -13,7 +13,7 @@ if [ ! -d /usr/share/datasets/fashion-mnist ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
 
-if [ ! -f datasets/cifar10/meta.json ]; then
+if [ ! -f datasets/cifar10/format.json ]; then
     echo "setup: decoding CIFAR-10 into datasets/cifar10 (once)" >&2
     cargo run --release --quiet -- data prepare "$@"
 fi

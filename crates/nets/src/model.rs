@@ -316,7 +316,8 @@ impl ModuleMapper for Loader<'_> {
                     TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), shape)
                 }
             };
-            let tensor = Tensor::from_data(data, &device);
+            // the dtype is explicit: the device's default float type may be f32
+            let tensor = Tensor::from_data(data, (&device, precision.dtype()));
             // a fresh leaf: on an autodiff device it must ask for its gradient again
             if device.is_autodiff() {
                 tensor.require_grad()

@@ -223,8 +223,12 @@ fn module_loss_and_gradient(
     let device = Device::flex().autodiff();
     let network = Network::from_params(spec, params, Precision::F64, &device).unwrap();
     let n = data.len();
-    let x = Tensor::<2>::from_data(TensorData::new(data.x.clone(), [n, data.input_dim()]), &device);
-    let y = Tensor::<2>::from_data(TensorData::new(data.y.clone(), [n, data.outputs]), &device);
+    let f64_on_device = (&device, burn::tensor::DType::F64);
+    let x = Tensor::<2>::from_data(
+        TensorData::new(data.x.clone(), [n, data.input_dim()]),
+        f64_on_device,
+    );
+    let y = Tensor::<2>::from_data(TensorData::new(data.y.clone(), [n, data.outputs]), f64_on_device);
     let residual = network.forward(x) - y;
     let loss = residual.clone().mul(residual).sum().mul_scalar(0.5 / n as f64);
     let value = loss.clone().into_data().try_into_vec_as::<f64>().unwrap()[0];
@@ -256,7 +260,11 @@ fn check_module_agrees_with_primitive(arch: Arch, shape: [usize; 3], k: usize) {
     let problem = problem(&spec, Loss::Mse, &data, 4);
     let device_params = problem.upload_params(&params).unwrap();
     let (evaluation, gradient) = problem.loss_and_gradient(&device_params).unwrap();
-    assert!((evaluation.loss - module_loss).abs() < 1e-12 * module_loss.max(1.0), "{arch} loss");
+    assert!(
+        (evaluation.loss - module_loss).abs() < 1e-12 * module_loss.max(1.0),
+        "{arch} loss: primitive {} against module {module_loss}",
+        evaluation.loss
+    );
     let error = relative_error(&flatten(&problem, &gradient), &module_gradient);
     assert!(error < 1e-10, "{arch} gradient: {error:e}");
 }
