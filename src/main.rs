@@ -16,7 +16,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "sharplab", version, about, long_about = None)]
 struct Cli {
     /// Folder that holds the dataset cache (`sharplab data prepare` fills it).
-    #[arg(long, global = true, env = "SHARPLAB_DATA_DIR", default_value = "datasets")]
+    #[arg(
+        long,
+        global = true,
+        env = "SHARPLAB_DATA_DIR",
+        default_value = "datasets"
+    )]
     data_dir: std::path::PathBuf,
 
     /// More log output (-v: debug, -vv: trace).
@@ -32,6 +37,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Import, inspect and export datasets.
     #[command(subcommand)]

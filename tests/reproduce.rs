@@ -119,7 +119,10 @@ fn quick_reproduce_verdicts_follow_from_their_numbers() {
         for (rule, verdict) in rules.iter().zip(verdicts) {
             let outcome = verdict["outcome"].as_str().unwrap();
             let Some(stat) = verdict["statistic"].as_f64() else {
-                assert_eq!(outcome, "inconclusive", "{name}: no statistic but {outcome}");
+                assert_eq!(
+                    outcome, "inconclusive",
+                    "{name}: no statistic but {outcome}"
+                );
                 continue;
             };
             let expected = expected_outcome(rule, stat);
@@ -157,7 +160,10 @@ fn expected_outcome(rule: &toml::Value, stat: f64) -> Option<&'static str> {
     };
     match kind {
         "trend" => {
-            let min_rho = rule.get("min_rho").and_then(|v| v.as_float()).unwrap_or(0.8);
+            let min_rho = rule
+                .get("min_rho")
+                .and_then(|v| v.as_float())
+                .unwrap_or(0.8);
             let signed = if rule["direction"].as_str() == Some("decreasing") {
                 -stat
             } else {
@@ -197,7 +203,10 @@ fn quick_reproduce_plots_are_pngs_that_decode() {
     for plot in plots {
         let image = image::open(results.join(plot))
             .unwrap_or_else(|e| panic!("{plot} does not decode: {e}"));
-        assert!(image.width() >= 600 && image.height() >= 400, "{plot} is tiny");
+        assert!(
+            image.width() >= 600 && image.height() >= 400,
+            "{plot} is tiny"
+        );
     }
 }
 
@@ -290,7 +299,11 @@ fn a_killed_job_resumes_to_the_same_report() {
         .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
-    assert_eq!(count_with_extension(&runs, "tmp"), 0, "half-written file left");
+    assert_eq!(
+        count_with_extension(&runs, "tmp"),
+        0,
+        "half-written file left"
+    );
     if exit.success() {
         eprintln!("note: the job finished before the signal arrived");
     } else {

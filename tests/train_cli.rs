@@ -44,7 +44,10 @@ fn sharpness_of_a_non_safetensors_file_is_a_one_line_error() {
     let bogus = dir.path().join("bogus.safetensors");
     std::fs::write(&bogus, "not tensors").unwrap();
     let bogus = bogus.to_str().unwrap();
-    let output = sharplab(&["sharpness", "--checkpoint", bogus, "--data", bogus], dir.path());
+    let output = sharplab(
+        &["sharpness", "--checkpoint", bogus, "--data", bogus],
+        dir.path(),
+    );
     assert_error(&output, &["bogus.safetensors", "not a safetensors file"]);
 }
 
@@ -59,13 +62,38 @@ fn short_cifar_run_writes_trajectory_summary_and_a_checkpoint_whose_sharpness_ma
     let out_str = out.to_str().unwrap();
     let output = sharplab(
         &[
-            "train", "--arch", "fc-tanh", "--depth", "1", "--width", "32", "--n", "200",
-            "--classes", "cat,dog", "--lr", "0.05", "--steps", "10", "--sharpness-every", "5",
-            "--sharpness-tol", "1e-8", "--precision", "f64", "--out", out_str, "--json",
+            "train",
+            "--arch",
+            "fc-tanh",
+            "--depth",
+            "1",
+            "--width",
+            "32",
+            "--n",
+            "200",
+            "--classes",
+            "cat,dog",
+            "--lr",
+            "0.05",
+            "--steps",
+            "10",
+            "--sharpness-every",
+            "5",
+            "--sharpness-tol",
+            "1e-8",
+            "--precision",
+            "f64",
+            "--out",
+            out_str,
+            "--json",
         ],
         &data_dir,
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["status"], "completed");
@@ -76,25 +104,49 @@ fn short_cifar_run_writes_trajectory_summary_and_a_checkpoint_whose_sharpness_ma
     let exported = dir.path().join("data.safetensors");
     let export = sharplab(
         &[
-            "data", "export", "--n", "200", "--classes", "cat,dog", "--targets", "onehot",
-            "--out", exported.to_str().unwrap(),
+            "data",
+            "export",
+            "--n",
+            "200",
+            "--classes",
+            "cat,dog",
+            "--targets",
+            "onehot",
+            "--out",
+            exported.to_str().unwrap(),
         ],
         &data_dir,
     );
     if !export.status.success() {
-        panic!("data export failed: {}", String::from_utf8_lossy(&export.stderr));
+        panic!(
+            "data export failed: {}",
+            String::from_utf8_lossy(&export.stderr)
+        );
     }
     let checkpoint = out.join("checkpoint.safetensors");
     let measured = sharplab(
         &[
-            "sharpness", "--checkpoint", checkpoint.to_str().unwrap(), "--data",
-            exported.to_str().unwrap(), "--top-k", "2", "--json",
+            "sharpness",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--data",
+            exported.to_str().unwrap(),
+            "--top-k",
+            "2",
+            "--json",
         ],
         &data_dir,
     );
-    assert!(measured.status.success(), "{}", String::from_utf8_lossy(&measured.stderr));
+    assert!(
+        measured.status.success(),
+        "{}",
+        String::from_utf8_lossy(&measured.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&measured.stdout).unwrap();
     // the export stores x as f32, so agreement is to f32 rounding of the inputs
     let value = report["sharpness"].as_f64().unwrap();
-    assert!((value - final_sharpness).abs() < 1e-4 * final_sharpness, "{value} vs {final_sharpness}");
+    assert!(
+        (value - final_sharpness).abs() < 1e-4 * final_sharpness,
+        "{value} vs {final_sharpness}"
+    );
 }

@@ -38,7 +38,11 @@ pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
     let mut files = Vec::new();
     for path in runner::experiment_files(&args.experiments)? {
         let file = ExperimentFile::load(&path)?;
-        if args.only.as_ref().is_none_or(|o| file.name.contains(o.as_str())) {
+        if args
+            .only
+            .as_ref()
+            .is_none_or(|o| file.name.contains(o.as_str()))
+        {
             files.push(file.at_scale(scale));
         }
     }
@@ -53,7 +57,6 @@ pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
         out: args.out.clone(),
         data_dir: ctx.data_dir.clone(),
         shard: None,
-        quiet: ctx.quiet,
     };
     let total: usize = files.iter().map(|f| f.runs().len()).sum();
     let progress = Progress::new(total, ctx.quiet);

@@ -48,7 +48,6 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
         out: args.out.clone(),
         data_dir: ctx.data_dir.clone(),
         shard: args.shard,
-        quiet: ctx.quiet,
     };
     let total = runner::selected_runs(&file, args.shard).len();
     let progress = Progress::new(total, ctx.quiet);

@@ -63,7 +63,10 @@ pub fn run(ctx: &Context, args: &SharpnessArgs) -> anyhow::Result<()> {
         anyhow::bail!("invalid --top-k 0: use 1 or more");
     }
     if estimator == Estimator::Power && args.top_k > 1 {
-        anyhow::bail!("--estimator power gives only the top eigenvalue: use --estimator lanczos for --top-k {}", args.top_k);
+        anyhow::bail!(
+            "--estimator power gives only the top eigenvalue: use --estimator lanczos for --top-k {}",
+            args.top_k
+        );
     }
     let checkpoint = load_checkpoint(&args.checkpoint)?;
     let loss: Loss = match &args.loss {
@@ -117,12 +120,19 @@ pub fn run(ctx: &Context, args: &SharpnessArgs) -> anyhow::Result<()> {
             measurement.evaluation.accuracy
         );
         for (i, (value, residual)) in estimate.values.iter().zip(&estimate.residuals).enumerate() {
-            println!("λ_{} = {value:.8}  (relative residual {residual:.1e})", i + 1);
+            println!(
+                "λ_{} = {value:.8}  (relative residual {residual:.1e})",
+                i + 1
+            );
         }
         println!(
             "{} Hessian-vector products{}",
             estimate.products,
-            if estimate.converged { "" } else { " (not converged: raise --max-hvps)" }
+            if estimate.converged {
+                ""
+            } else {
+                " (not converged: raise --max-hvps)"
+            }
         );
     }
     Ok(())

@@ -247,7 +247,12 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", trajectory_path.display()))?;
 
     let checkpoint_path = args.out.join("checkpoint.safetensors");
-    save_checkpoint(&checkpoint_path, &outcome.state, Some(config.loss), config.precision)?;
+    save_checkpoint(
+        &checkpoint_path,
+        &outcome.state,
+        Some(config.loss),
+        config.precision,
+    )?;
     let summary = serde_json::json!({
         "status": outcome.summary.status,
         "final_step": outcome.summary.final_step,
@@ -288,7 +293,8 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             s.final_step,
             s.final_loss,
             s.final_accuracy,
-            s.final_sharpness.map_or("-".to_string(), |v| format!("{v:.3}")),
+            s.final_sharpness
+                .map_or("-".to_string(), |v| format!("{v:.3}")),
             s.two_over_lr,
             s.seconds_per_step,
             s.seconds_per_hvp,

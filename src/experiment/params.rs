@@ -68,10 +68,6 @@ impl<'a> ParamReader<'a> {
         }
     }
 
-    pub fn string(&self, key: &str) -> anyhow::Result<String> {
-        self.opt_string(key)?.ok_or_else(|| self.missing(key))
-    }
-
     pub fn opt_string(&self, key: &str) -> anyhow::Result<Option<String>> {
         match self.run.params.get(key) {
             None => Ok(None),

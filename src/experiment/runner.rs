@@ -25,8 +25,6 @@ pub struct RunnerOptions {
     pub data_dir: PathBuf,
     /// Only this slice of each sweep.
     pub shard: Option<Shard>,
-    /// No progress bars.
-    pub quiet: bool,
 }
 
 /// The two progress bars of a job: all runs, and the current run's steps.
@@ -102,7 +100,9 @@ pub fn run_experiment(
 
     let mut tally = Tally::default();
     for run in selected_runs(file, options.shard) {
-        progress.overall.set_message(format!("{} {}", file.name, run.id));
+        progress
+            .overall
+            .set_message(format!("{} {}", file.name, run.id));
         if dir.finished(&run.id, &run.params).is_some() {
             tally.skipped += 1;
             progress.overall.inc(1);

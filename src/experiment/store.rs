@@ -43,19 +43,6 @@ pub enum RunStatus {
     Done,
 }
 
-impl RunStatus {
-    /// Parses the status strings the library crates report; unknown ones read as unconverged.
-    pub fn from_label(label: &str) -> Self {
-        match label.to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
-            "converged" => RunStatus::Converged,
-            "edge_of_stability" | "eos" => RunStatus::EdgeOfStability,
-            "diverged" => RunStatus::Diverged,
-            "done" => RunStatus::Done,
-            _ => RunStatus::Unconverged,
-        }
-    }
-}
-
 /// One finished run, as stored in `runs/<id>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -105,8 +92,8 @@ impl ExperimentDir {
         if !path.exists() {
             return Ok(None);
         }
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let record = serde_json::from_str(&text).with_context(|| {
             format!(
                 "{} is not a run record; delete it to rerun the run",

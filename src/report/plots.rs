@@ -205,8 +205,14 @@ pub fn trend(
     register_font();
     let root = BitMapBackend::new(path, (WIDTH, 620)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error(path))?;
-    let xs = span(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), log_x);
-    let ys = span(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), log_y);
+    let xs = span(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        log_x,
+    );
+    let ys = span(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+        log_y,
+    );
     let mut builder = ChartBuilder::on(&root);
     builder
         .caption(title, (FONT, 26))

@@ -39,7 +39,8 @@ impl Trajectory {
             };
             out.step.push(cell(step).unwrap_or(f64::NAN));
             out.loss.push(cell(loss).unwrap_or(f64::NAN));
-            out.sharpness.push(cell(sharpness).filter(|v| v.is_finite()));
+            out.sharpness
+                .push(cell(sharpness).filter(|v| v.is_finite()));
             out.two_over_lr.push(cell(limit).unwrap_or(f64::NAN));
         }
         Ok(out)

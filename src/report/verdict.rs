@@ -37,6 +37,10 @@ impl Outcome {
     }
 }
 
+/// For a run and a window fraction: the mean sharpness over the last `window` of training,
+/// and 2/η (`None` without a trajectory).
+pub type SharpnessTail<'a> = dyn Fn(&RunRecord, f64) -> Option<(f64, f64)> + 'a;
+
 /// One rule's outcome, the statistic it computed, and why, in words.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleVerdict {
@@ -77,7 +81,7 @@ pub fn value_of(record: &RunRecord, name: &str) -> Option<f64> {
 pub fn evaluate(
     rule: &VerdictRule,
     records: &[RunRecord],
-    sharpness_tail: &dyn Fn(&RunRecord, f64) -> Option<(f64, f64)>,
+    sharpness_tail: &SharpnessTail<'_>,
 ) -> RuleVerdict {
     let usable: Vec<&RunRecord> = records
         .iter()
@@ -114,7 +118,9 @@ pub fn evaluate(
         }
     };
     if diverged > 0 {
-        verdict.why.push_str(&format!(" ({diverged} diverged run(s) left out)"));
+        verdict
+            .why
+            .push_str(&format!(" ({diverged} diverged run(s) left out)"));
     }
     verdict
 }
@@ -278,7 +284,7 @@ fn edge_of_stability(
     records: &[&RunRecord],
     window: f64,
     tolerance: f64,
-    sharpness_tail: &dyn Fn(&RunRecord, f64) -> Option<(f64, f64)>,
+    sharpness_tail: &SharpnessTail<'_>,
 ) -> RuleVerdict {
     let gaps: Vec<(String, f64)> = records
         .iter()
@@ -459,10 +465,7 @@ mod tests {
             x: "n".into(),
             y: "final_sharpness".into(),
         };
-        assert_eq!(
-            evaluate(&rule, &records, &no_tail).outcome,
-            Outcome::Holds
-        );
+        assert_eq!(evaluate(&rule, &records, &no_tail).outcome, Outcome::Holds);
     }
 
     #[test]

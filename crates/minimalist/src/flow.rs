@@ -98,9 +98,9 @@ impl Rk45 {
             if h <= 1e-14 * span {
                 return Err(FlowStop::StepTooSmall);
             }
-            for s in 0..6 {
+            for (s, a_row) in A.iter().enumerate().take(6) {
                 for i in 0..dim {
-                    let increment: f64 = (0..=s).map(|j| A[s][j] * k[j][i]).sum();
+                    let increment: f64 = (0..=s).map(|j| a_row[j] * k[j][i]).sum();
                     stage[i] = y[i] + h * increment;
                 }
                 let (_, rest) = k.split_at_mut(s + 1);

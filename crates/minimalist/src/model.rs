@@ -137,8 +137,8 @@ impl<T: Scalar> ReducedModel<T> {
                 grad_alpha[k] += row[k] * residual;
             }
         }
-        for k in 0..r {
-            grad_alpha[k] = grad_alpha[k] * self.sigma[k] * product * inv_b;
+        for (g, &sigma) in grad_alpha.iter_mut().zip(&self.sigma) {
+            *g = *g * sigma * product * inv_b;
         }
         for (g, &p) in grad_v.iter_mut().zip(&leave_one_out) {
             *g = p * fit_dot_residual * inv_b;
@@ -155,14 +155,15 @@ mod tests {
         let v = [2.0, 0.0, -3.0, 0.5];
         let (product, loo) = products(&v);
         assert_eq!(product, 0.0);
-        for k in 0..v.len() {
+        assert_eq!(loo.len(), v.len());
+        for (k, &found) in loo.iter().enumerate() {
             let direct: f64 = v
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != k)
                 .map(|(_, x)| x)
                 .product();
-            assert_eq!(loo[k], direct);
+            assert_eq!(found, direct);
         }
     }
 }

@@ -45,7 +45,10 @@ pub struct Checkpoint {
 
 /// Where the momentum buffer of the checkpoint at `path` lives.
 pub fn momentum_path(path: &Path) -> PathBuf {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("checkpoint");
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("checkpoint");
     path.with_file_name(format!("{stem}.momentum.safetensors"))
 }
 
@@ -70,9 +73,21 @@ pub fn save_checkpoint(
         };
         metadata.insert(LOSS_KEY.to_string(), name.to_string());
     }
-    write_tensors(path, &state.spec, &state.params, metadata.clone(), precision)?;
+    write_tensors(
+        path,
+        &state.spec,
+        &state.params,
+        metadata.clone(),
+        precision,
+    )?;
     if let Some(velocity) = &state.velocity {
-        write_tensors(&momentum_path(path), &state.spec, velocity, metadata, precision)?;
+        write_tensors(
+            &momentum_path(path),
+            &state.spec,
+            velocity,
+            metadata,
+            precision,
+        )?;
     }
     Ok(())
 }
@@ -164,7 +179,10 @@ fn write_tensors(
             };
             let bytes = match precision {
                 Precision::F64 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                Precision::F32 => values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(),
+                Precision::F32 => values
+                    .iter()
+                    .flat_map(|&v| (v as f32).to_le_bytes())
+                    .collect(),
             };
             (param.name.clone(), torch_shape(param), bytes)
         })
@@ -183,12 +201,11 @@ fn write_tensors(
             path: path.to_path_buf(),
             reason: format!("cannot encode: {err}"),
         })?;
-    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|err| {
-        NetsError::Checkpoint {
+    let bytes =
+        safetensors::serialize(views, Some(metadata)).map_err(|err| NetsError::Checkpoint {
             path: path.to_path_buf(),
             reason: format!("cannot encode: {err}"),
-        }
-    })?;
+        })?;
     write_atomically(path, &bytes)
 }
 

@@ -36,7 +36,10 @@ impl Dataset {
                 "input shape {input_shape:?} and {outputs} outputs: both must be non-empty"
             )));
         }
-        if x.len() % d != 0 || y.len() % outputs != 0 || x.len() / d != y.len() / outputs {
+        if !x.len().is_multiple_of(d)
+            || !y.len().is_multiple_of(outputs)
+            || x.len() / d != y.len() / outputs
+        {
             return Err(NetsError::InvalidData(format!(
                 "x has {} values (d = {d}) and y has {} values (k = {outputs}): they must \
                  describe the same number of examples",
@@ -45,7 +48,9 @@ impl Dataset {
             )));
         }
         if x.is_empty() {
-            return Err(NetsError::InvalidData("no examples: use --n 1 or more".into()));
+            return Err(NetsError::InvalidData(
+                "no examples: use --n 1 or more".into(),
+            ));
         }
         Ok(Self {
             x,

@@ -12,7 +12,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum NetsError {
     /// An architecture name that is not one of [`crate::Arch::NAMES`].
-    #[error("unknown architecture `{0}`: use one of fc-linear, fc-tanh, fc-relu, fc-elu, cnn-relu, cnn-tanh, minimalist")]
+    #[error(
+        "unknown architecture `{0}`: use one of fc-linear, fc-tanh, fc-relu, fc-elu, cnn-relu, cnn-tanh, minimalist"
+    )]
     UnknownArch(String),
     /// A backend name that is not `cpu` or `wgpu`.
     #[error("unknown backend `{0}`: use `cpu` or `wgpu`")]
@@ -31,7 +33,9 @@ pub enum NetsError {
     #[error("backend `wgpu` is not in this build: rebuild with `--features wgpu`")]
     BackendNotBuilt,
     /// The backend cannot hold the requested floating-point precision.
-    #[error("backend `{backend}` does not support {precision} on this device: use `--precision f32`")]
+    #[error(
+        "backend `{backend}` does not support {precision} on this device: use `--precision f32`"
+    )]
     PrecisionUnsupported {
         backend: &'static str,
         precision: &'static str,

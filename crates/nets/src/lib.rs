@@ -52,4 +52,6 @@ pub use loss::Loss;
 pub use model::Network;
 pub use problem::{Evaluation, Problem};
 pub use sharpness::{Estimator, SharpnessEstimate, SharpnessOptions, estimate_sharpness};
-pub use train::{Observer, Row, Status, TrainConfig, TrainOutcome, TrainState, TrainSummary, train};
+pub use train::{
+    Observer, Row, Status, TrainConfig, TrainOutcome, TrainState, TrainSummary, train,
+};

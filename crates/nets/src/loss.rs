@@ -109,6 +109,9 @@ mod tests {
     #[test]
     fn predicted_classes_use_sign_for_one_output_and_argmax_otherwise() {
         assert_eq!(predicted_classes(&[0.3, -2.0, 0.0], 1), vec![1, 0, 1]);
-        assert_eq!(predicted_classes(&[0.1, 0.7, 0.2, 5.0, 1.0, 4.0], 3), vec![1, 0]);
+        assert_eq!(
+            predicted_classes(&[0.1, 0.7, 0.2, 5.0, 1.0, 4.0], 3),
+            vec![1, 0]
+        );
     }
 }

@@ -67,7 +67,11 @@ impl MlpConfig {
         widths.push(self.d_output);
         let layers = widths
             .windows(2)
-            .map(|pair| LinearConfig::new(pair[0], pair[1]).with_bias(self.bias).init(device))
+            .map(|pair| {
+                LinearConfig::new(pair[0], pair[1])
+                    .with_bias(self.bias)
+                    .init(device)
+            })
             .collect();
         Mlp {
             layers,
@@ -151,8 +155,12 @@ impl CnnConfig {
 impl Cnn {
     /// [n, C, H, W] → [n, k].
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let h = self.pool.forward(activate(self.activation, self.conv1.forward(x))); // [n, 32, H/2, W/2]
-        let h = self.pool.forward(activate(self.activation, self.conv2.forward(h))); // [n, 32, H/4, W/4]
+        let h = self
+            .pool
+            .forward(activate(self.activation, self.conv1.forward(x))); // [n, 32, H/2, W/2]
+        let h = self
+            .pool
+            .forward(activate(self.activation, self.conv2.forward(h))); // [n, 32, H/4, W/4]
         self.head.forward(h.flatten::<2>(1, 3)) // [n, k]
     }
 }
@@ -203,6 +211,7 @@ impl MinimalistNet {
 
 /// Any of the networks.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per run, never in a collection
 pub enum Network {
     Mlp(Mlp),
     Cnn(Cnn),
@@ -336,7 +345,8 @@ struct Collector {
 impl ModuleVisitor for Collector {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let data = param.val().into_data();
-        self.params.push(data.try_into_vec_as::<f64>().unwrap_or_default());
+        self.params
+            .push(data.try_into_vec_as::<f64>().unwrap_or_default());
     }
 }
 

@@ -77,7 +77,11 @@ impl<B: Backend> Problem<B> {
             )));
         }
         if chunk_size == 0 {
-            return Err(NetsError::config("chunk size", 0, "use 1 or more (default 1000)"));
+            return Err(NetsError::config(
+                "chunk size",
+                0,
+                "use 1 or more (default 1000)",
+            ));
         }
         if loss == Loss::CrossEntropy && spec.outputs < 2 {
             return Err(NetsError::config(
@@ -206,7 +210,8 @@ impl<B: Backend> Problem<B> {
         let mut gradient: Option<DeviceParams<B>> = None;
         for chunk in &self.chunks {
             let leaves = leaves::<B>(params);
-            let output = forward::<Ad<B>>(&self.spec, Ad::<B>::from_inner(chunk.x.clone()), &leaves);
+            let output =
+                forward::<Ad<B>>(&self.spec, Ad::<B>::from_inner(chunk.x.clone()), &leaves);
             correct += self.count_correct(Ad::<B>::inner(output.clone()), chunk.start)?;
             let targets = Ad::<B>::from_inner(chunk.y.clone());
             let chunk_loss = batch_loss::<Ad<B>>(self.loss, output, targets, self.n);
@@ -291,7 +296,10 @@ impl<B: Backend> Problem<B> {
                 .iter()
                 .zip(v)
                 .map(|(p, d)| {
-                    B::float_add(p.clone(), B::float_mul_scalar(d.clone(), Scalar::from(sign * epsilon)))
+                    B::float_add(
+                        p.clone(),
+                        B::float_mul_scalar(d.clone(), Scalar::from(sign * epsilon)),
+                    )
                 })
                 .collect()
         };
@@ -310,7 +318,11 @@ impl<B: Backend> Problem<B> {
             .params()
             .iter()
             .map(|spec| {
-                B::float_zeros(spec.shape.clone().into(), &self.device, self.precision.float_dtype())
+                B::float_zeros(
+                    spec.shape.clone().into(),
+                    &self.device,
+                    self.precision.float_dtype(),
+                )
             })
             .collect()
     }
@@ -352,7 +364,10 @@ fn leaves<B: Backend>(params: &[FloatTensor<B>]) -> Vec<FloatTensor<Ad<B>>> {
 }
 
 /// `total + part`, elementwise per tensor.
-fn accumulate<B: Backend>(total: Option<DeviceParams<B>>, part: DeviceParams<B>) -> DeviceParams<B> {
+fn accumulate<B: Backend>(
+    total: Option<DeviceParams<B>>,
+    part: DeviceParams<B>,
+) -> DeviceParams<B> {
     match total {
         None => part,
         Some(total) => total

@@ -22,7 +22,9 @@ fn check_hvp_against_finite_differences(arch: Arch, shape: [usize; 3], loss: Los
     let exact = flatten(&problem, &problem.hvp(&params, &direction));
     let reference = flatten(
         &problem,
-        &problem.hvp_finite_difference(&params, &direction, 1e-4).unwrap(),
+        &problem
+            .hvp_finite_difference(&params, &direction, 1e-4)
+            .unwrap(),
     );
     let error = relative_error(&exact, &reference);
     assert!(error < 1e-7, "{arch} {loss:?}: relative error {error:e}");
@@ -50,13 +52,19 @@ fn exact_hvp_of_cnn_tanh_matches_central_differences() {
 }
 
 /// The dense Hessian, column j = H e_j from exact HVPs.
-fn dense_hessian(problem: &crate::Problem<Cpu>, params: &crate::problem::DeviceParams<Cpu>) -> Vec<f64> {
+fn dense_hessian(
+    problem: &crate::Problem<Cpu>,
+    params: &crate::problem::DeviceParams<Cpu>,
+) -> Vec<f64> {
     let p = problem.spec().num_params();
     let mut hessian = vec![0.0; p * p];
     for j in 0..p {
         let mut unit = vec![0.0; p];
         unit[j] = 1.0;
-        let column = flatten(problem, &problem.hvp(params, &problem.upload_flat(&unit).unwrap()));
+        let column = flatten(
+            problem,
+            &problem.hvp(params, &problem.upload_flat(&unit).unwrap()),
+        );
         for i in 0..p {
             hessian[i * p + j] = column[i];
         }
@@ -77,18 +85,27 @@ fn lanczos_and_power_match_dense_hessian_of_small_mlp() {
     // cross-check the dense Hessian against central differences of gradients, column by column
     let (_, g0) = problem.loss_and_gradient(&params).unwrap();
     let theta = flatten(&problem, &params);
-    let scale = flatten(&problem, &g0).iter().map(|g| g.abs()).fold(0.0, f64::max).max(1.0);
+    let scale = flatten(&problem, &g0)
+        .iter()
+        .map(|g| g.abs())
+        .fold(0.0, f64::max)
+        .max(1.0);
     for j in (0..p).step_by(7) {
         let gradient_at = |shift: f64| {
             let mut shifted = theta.clone();
             shifted[j] += shift;
-            let (_, g) = problem.loss_and_gradient(&problem.upload_flat(&shifted).unwrap()).unwrap();
+            let (_, g) = problem
+                .loss_and_gradient(&problem.upload_flat(&shifted).unwrap())
+                .unwrap();
             flatten(&problem, &g)
         };
         let (plus, minus) = (gradient_at(1e-5), gradient_at(-1e-5));
         for i in 0..p {
             let fd = (plus[i] - minus[i]) / 2e-5;
-            assert!((fd - hessian[i * p + j]).abs() < 1e-7 * scale, "H[{i}][{j}]");
+            assert!(
+                (fd - hessian[i * p + j]).abs() < 1e-7 * scale,
+                "H[{i}][{j}]"
+            );
         }
     }
     // symmetric to rounding
@@ -112,12 +129,10 @@ fn lanczos_and_power_match_dense_hessian_of_small_mlp() {
         None,
     )
     .unwrap();
-    for i in 0..3 {
+    for (i, (found, exact)) in lanczos.values.iter().zip(&dense).take(3).enumerate() {
         assert!(
-            (lanczos.values[i] - dense[i]).abs() < 1e-6,
-            "λ_{i}: lanczos {} vs dense {}",
-            lanczos.values[i],
-            dense[i]
+            (found - exact).abs() < 1e-6,
+            "λ_{i}: lanczos {found} vs dense {exact}"
         );
     }
     let power = estimate_sharpness(
@@ -133,7 +148,12 @@ fn lanczos_and_power_match_dense_hessian_of_small_mlp() {
         None,
     )
     .unwrap();
-    assert!((power.sharpness() - dense[0]).abs() < 1e-6, "power {} vs {}", power.sharpness(), dense[0]);
+    assert!(
+        (power.sharpness() - dense[0]).abs() < 1e-6,
+        "power {} vs {}",
+        power.sharpness(),
+        dense[0]
+    );
 }
 
 /// The minimalist model's Hessian from THEORY.md's formulas (P = ∏v, z = Xu, r = Pz − y):
@@ -141,13 +161,18 @@ fn lanczos_and_power_match_dense_hessian_of_small_mlp() {
 /// vᵢvⱼ: (P₋ᵢP₋ⱼ zᵀz + P₋ᵢⱼ zᵀr)/N.
 fn minimalist_hessian(x: &[f64], y: &[f64], u: &[f64], v: &[f64]) -> Vec<f64> {
     let (n, d, m) = (y.len(), u.len(), v.len());
-    let prod_except = |skip: &[usize]| -> f64 {
-        (0..m).filter(|i| !skip.contains(i)).map(|i| v[i]).product()
-    };
+    let prod_except =
+        |skip: &[usize]| -> f64 { (0..m).filter(|i| !skip.contains(i)).map(|i| v[i]).product() };
     let big_p = prod_except(&[]);
-    let z: Vec<f64> = (0..n).map(|i| (0..d).map(|a| x[i * d + a] * u[a]).sum()).collect();
+    let z: Vec<f64> = (0..n)
+        .map(|i| (0..d).map(|a| x[i * d + a] * u[a]).sum())
+        .collect();
     let r: Vec<f64> = (0..n).map(|i| big_p * z[i] - y[i]).collect();
-    let xt = |w: &[f64]| -> Vec<f64> { (0..d).map(|a| (0..n).map(|i| x[i * d + a] * w[i]).sum()).collect() };
+    let xt = |w: &[f64]| -> Vec<f64> {
+        (0..d)
+            .map(|a| (0..n).map(|i| x[i * d + a] * w[i]).sum())
+            .collect()
+    };
     let (xtz, xtr) = (xt(&z), xt(&r));
     let ztz: f64 = z.iter().map(|t| t * t).sum();
     let ztr: f64 = z.iter().zip(&r).map(|(a, b)| a * b).sum();
@@ -195,9 +220,17 @@ fn minimalist_sharpness_matches_closed_form_hessian_at_init_and_after_training()
 
     for round in 0..2 {
         let params = problem.upload_params(&theta).unwrap();
-        let measured = estimate_sharpness(&problem, &params, &options, None).unwrap().sharpness();
-        let closed = dense_eigenvalues(&minimalist_hessian(&data.x, &data.y, &theta[0], &theta[1]), d + depth - 1)[0];
-        assert!((measured - closed).abs() < 1e-4 * closed.abs(), "round {round}: {measured} vs {closed}");
+        let measured = estimate_sharpness(&problem, &params, &options, None)
+            .unwrap()
+            .sharpness();
+        let closed = dense_eigenvalues(
+            &minimalist_hessian(&data.x, &data.y, &theta[0], &theta[1]),
+            d + depth - 1,
+        )[0];
+        assert!(
+            (measured - closed).abs() < 1e-4 * closed.abs(),
+            "round {round}: {measured} vs {closed}"
+        );
 
         // 200 GD steps with the burn gradient before the second check
         let mut params = params;
@@ -228,9 +261,16 @@ fn module_loss_and_gradient(
         TensorData::new(data.x.clone(), [n, data.input_dim()]),
         f64_on_device,
     );
-    let y = Tensor::<2>::from_data(TensorData::new(data.y.clone(), [n, data.outputs]), f64_on_device);
+    let y = Tensor::<2>::from_data(
+        TensorData::new(data.y.clone(), [n, data.outputs]),
+        f64_on_device,
+    );
     let residual = network.forward(x) - y;
-    let loss = residual.clone().mul(residual).sum().mul_scalar(0.5 / n as f64);
+    let loss = residual
+        .clone()
+        .mul(residual)
+        .sum()
+        .mul_scalar(0.5 / n as f64);
     let value = loss.clone().into_data().try_into_vec_as::<f64>().unwrap()[0];
     let grads = loss.backward();
 
@@ -240,11 +280,18 @@ fn module_loss_and_gradient(
     }
     impl burn::module::ModuleVisitor for Grads<'_> {
         fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
-            let g = param.val().grad(self.grads).expect("every parameter gets a gradient");
-            self.out.extend(g.into_data().try_into_vec_as::<f64>().unwrap());
+            let g = param
+                .val()
+                .grad(self.grads)
+                .expect("every parameter gets a gradient");
+            self.out
+                .extend(g.into_data().try_into_vec_as::<f64>().unwrap());
         }
     }
-    let mut visitor = Grads { grads: &grads, out: Vec::new() };
+    let mut visitor = Grads {
+        grads: &grads,
+        out: Vec::new(),
+    };
     network.visit(&mut visitor);
     (value, visitor.out, network.param_shapes())
 }
@@ -288,7 +335,9 @@ fn accuracy_counts_matching_argmax() {
     let data = crate::Dataset::new(x, y, [1, 1, 3], 3).unwrap();
     let problem = problem(&spec, Loss::Mse, &data, 2);
     let identity = vec![vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]];
-    let evaluation = problem.evaluate(&problem.upload_params(&identity).unwrap()).unwrap();
+    let evaluation = problem
+        .evaluate(&problem.upload_params(&identity).unwrap())
+        .unwrap();
     // predictions 0, 1, 2, 0 against labels 0, 1, 1, 2
     assert_eq!(evaluation.accuracy, 0.5);
     // ½‖x − y‖² per row: 0, ½(1 + 1), ½(1 + 25), ½(9 + 1 + 1)

@@ -15,13 +15,12 @@
 use burn_backend::Backend;
 use serde::{Deserialize, Serialize};
 use sharplab_spectrum::{
-    LanczosOptions, OperatorError, PowerOptions, Shift, SymmetricOperator, lanczos,
-    power_iteration,
+    LanczosOptions, OperatorError, PowerOptions, Shift, SymmetricOperator, lanczos, power_iteration,
 };
 
+use crate::NetsError;
 use crate::backend::download;
 use crate::problem::{DeviceParams, Problem};
-use crate::NetsError;
 
 /// Which eigen-solver estimates sharpness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -150,7 +149,8 @@ pub fn estimate_sharpness<B: Backend>(
     start: Option<Vec<f64>>,
 ) -> Result<SharpnessEstimate, NetsError> {
     let mut operator = HessianOperator::new(problem, params);
-    let spectrum_error = |err: sharplab_spectrum::SpectrumError| NetsError::Spectrum(err.to_string());
+    let spectrum_error =
+        |err: sharplab_spectrum::SpectrumError| NetsError::Spectrum(err.to_string());
     let estimate = match options.estimator {
         Estimator::Lanczos => {
             let result = lanczos(

@@ -58,7 +58,12 @@ pub fn random_unit(p: usize, seed: u64) -> Vec<f64> {
 
 /// ‖a − b‖ / ‖b‖.
 pub fn relative_error(a: &[f64], b: &[f64]) -> f64 {
-    let diff = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt();
     let norm = b.iter().map(|y| y * y).sum::<f64>().sqrt();
     diff / norm
 }

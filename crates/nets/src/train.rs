@@ -127,7 +127,11 @@ impl TrainConfig {
             return Err(NetsError::config("lr", self.lr, "use a positive step size"));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(NetsError::config("momentum", self.momentum, "use 0 <= momentum < 1"));
+            return Err(NetsError::config(
+                "momentum",
+                self.momentum,
+                "use 0 <= momentum < 1",
+            ));
         }
         if self.nesterov && self.momentum == 0.0 {
             return Err(NetsError::config(
@@ -149,7 +153,11 @@ impl TrainConfig {
             return Err(NetsError::config("eval_every", 0, "use 1 or more"));
         }
         if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
-            return Err(NetsError::config("init scale", self.init_scale, "use a positive scale"));
+            return Err(NetsError::config(
+                "init scale",
+                self.init_scale,
+                "use a positive scale",
+            ));
         }
         Ok(())
     }
@@ -363,9 +371,7 @@ pub fn train_on<B: Backend>(
         spec: spec.clone(),
         step: final_step,
         params: problem.download_params(&params)?,
-        velocity: velocity
-            .map(|v| problem.download_params(&v))
-            .transpose()?,
+        velocity: velocity.map(|v| problem.download_params(&v)).transpose()?,
     };
     let summary = recorder.summary(status, final_step, started.elapsed().as_secs_f64());
     tracing::info!(
@@ -379,13 +385,16 @@ pub fn train_on<B: Backend>(
     Ok(TrainOutcome { summary, state })
 }
 
+/// The step a run starts at, its parameters θ and its momentum buffer m, on the device.
+type StartingPoint<B> = (usize, DeviceParams<B>, Option<DeviceParams<B>>);
+
 /// Start step, parameters and momentum buffer: from `resume`, or a fresh init.
 fn initial_state<B: Backend>(
     config: &TrainConfig,
     spec: &NetSpec,
     problem: &Problem<B>,
     resume: Option<TrainState>,
-) -> Result<(usize, DeviceParams<B>, Option<DeviceParams<B>>), NetsError> {
+) -> Result<StartingPoint<B>, NetsError> {
     let Some(state) = resume else {
         let params = problem.upload_params(&spec.init(config.init_scale, config.seed))?;
         let velocity = (config.momentum > 0.0).then(|| problem.zeros());
@@ -444,7 +453,9 @@ impl<B: Backend> Run<'_, B> {
         }
         let indices = &self.order[self.cursor..self.cursor + batch];
         self.cursor += batch;
-        let (_, gradient) = self.problem.batch_loss_and_gradient(&self.params, indices)?;
+        let (_, gradient) = self
+            .problem
+            .batch_loss_and_gradient(&self.params, indices)?;
         Ok(gradient)
     }
 
@@ -465,7 +476,9 @@ impl<B: Backend> Run<'_, B> {
                     gradient
                         .into_iter()
                         .zip(&velocity)
-                        .map(|(g, m)| B::float_add(g, B::float_mul_scalar(m.clone(), Scalar::from(mu))))
+                        .map(|(g, m)| {
+                            B::float_add(g, B::float_mul_scalar(m.clone(), Scalar::from(mu)))
+                        })
                         .collect()
                 } else {
                     velocity.clone()
@@ -560,8 +573,10 @@ impl Recorder {
     }
 
     fn summary(&self, status: Status, final_step: usize, seconds: f64) -> TrainSummary {
-        let (final_loss, final_accuracy) =
-            self.last.as_ref().map_or((f64::NAN, f64::NAN), |r| (r.loss, r.accuracy));
+        let (final_loss, final_accuracy) = self
+            .last
+            .as_ref()
+            .map_or((f64::NAN, f64::NAN), |r| (r.loss, r.accuracy));
         TrainSummary {
             status,
             final_step,

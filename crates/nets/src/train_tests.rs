@@ -32,7 +32,10 @@ fn linear_gradient(data: &Dataset, w: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>)
     let mut gb = vec![0.0; k];
     for i in 0..n {
         for c in 0..k {
-            let f: f64 = (0..d).map(|a| data.x[i * d + a] * w[a * k + c]).sum::<f64>() + b[c];
+            let f: f64 = (0..d)
+                .map(|a| data.x[i * d + a] * w[a * k + c])
+                .sum::<f64>()
+                + b[c];
             let r = (f - data.y[i * k + c]) / n as f64;
             gb[c] += r;
             for a in 0..d {
@@ -43,7 +46,11 @@ fn linear_gradient(data: &Dataset, w: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>)
     (gw, gb)
 }
 
-fn run(config: &TrainConfig, data: &Dataset, resume: Option<TrainState>) -> (crate::TrainOutcome, Vec<Row>) {
+fn run(
+    config: &TrainConfig,
+    data: &Dataset,
+    resume: Option<TrainState>,
+) -> (crate::TrainOutcome, Vec<Row>) {
     let mut rows = Vec::new();
     let mut observer = |row: &Row| -> Result<(), NetsError> {
         rows.push(row.clone());
@@ -55,8 +62,10 @@ fn run(config: &TrainConfig, data: &Dataset, resume: Option<TrainState>) -> (cra
 
 /// Reference momentum run on the host: m ← μm + g; θ ← θ − η(m or g + μm).
 fn reference_run(data: &Dataset, config: &TrainConfig) -> Vec<Vec<f64>> {
-    let mut theta = config.net_spec(data.input_shape, data.outputs).init(1.0, config.seed);
-    let mut velocity = vec![vec![0.0; theta[0].len()], vec![0.0; theta[1].len()]];
+    let mut theta = config
+        .net_spec(data.input_shape, data.outputs)
+        .init(1.0, config.seed);
+    let mut velocity = [vec![0.0; theta[0].len()], vec![0.0; theta[1].len()]];
     for _ in 0..config.steps {
         let (gw, gb) = linear_gradient(data, &theta[0], &theta[1]);
         for (t, g) in [gw, gb].into_iter().enumerate() {
@@ -90,7 +99,10 @@ fn gd_heavy_ball_and_nesterov_follow_the_hand_computed_updates() {
         assert_eq!(rows.len(), 6, "rows at steps 0..=5");
         let expected = reference_run(&data, &config);
         for (got, want) in outcome.state.params.iter().zip(&expected) {
-            assert!(relative_error(got, want) < 1e-12, "μ = {momentum}, nesterov {nesterov}");
+            assert!(
+                relative_error(got, want) < 1e-12,
+                "μ = {momentum}, nesterov {nesterov}"
+            );
         }
     }
 }
@@ -102,7 +114,11 @@ fn sharpness_of_linear_regression_is_top_eigenvalue_of_the_input_gram_matrix() {
     let (n, d) = (data.len(), 3);
     let mut gram = vec![0.0; (d + 1) * (d + 1)];
     for i in 0..n {
-        let row: Vec<f64> = data.x[i * d..(i + 1) * d].iter().copied().chain([1.0]).collect();
+        let row: Vec<f64> = data.x[i * d..(i + 1) * d]
+            .iter()
+            .copied()
+            .chain([1.0])
+            .collect();
         for a in 0..=d {
             for b in 0..=d {
                 gram[a * (d + 1) + b] += row[a] * row[b] / n as f64;
@@ -119,10 +135,19 @@ fn sharpness_of_linear_regression_is_top_eigenvalue_of_the_input_gram_matrix() {
         ..linear_config(0.1, 4)
     };
     let (outcome, rows) = run(&config, &data, None);
-    let measured: Vec<(usize, f64)> = rows.iter().filter_map(|r| r.sharpness.map(|s| (r.step, s))).collect();
-    assert_eq!(measured.iter().map(|m| m.0).collect::<Vec<_>>(), vec![0, 2, 4]);
+    let measured: Vec<(usize, f64)> = rows
+        .iter()
+        .filter_map(|r| r.sharpness.map(|s| (r.step, s)))
+        .collect();
+    assert_eq!(
+        measured.iter().map(|m| m.0).collect::<Vec<_>>(),
+        vec![0, 2, 4]
+    );
     for (step, value) in &measured {
-        assert!((value - expected).abs() < 1e-8, "step {step}: {value} vs {expected}");
+        assert!(
+            (value - expected).abs() < 1e-8,
+            "step {step}: {value} vs {expected}"
+        );
     }
     assert_eq!(outcome.summary.final_sharpness, Some(measured[2].1));
     assert!(rows.iter().all(|r| r.two_over_lr == 20.0));
@@ -155,7 +180,10 @@ fn loss_and_accuracy_goals_stop_the_run() {
         acc_goal: Some(0.0),
         ..linear_config(0.1, 100)
     };
-    assert_eq!(run(&config, &data, None).0.summary.status, Status::AccuracyGoal);
+    assert_eq!(
+        run(&config, &data, None).0.summary.status,
+        Status::AccuracyGoal
+    );
 }
 
 #[test]
@@ -167,7 +195,14 @@ fn resuming_from_a_checkpoint_continues_the_same_trajectory() {
     };
     let (whole, _) = run(&config, &data, None);
 
-    let (first, _) = run(&TrainConfig { steps: 3, ..config.clone() }, &data, None);
+    let (first, _) = run(
+        &TrainConfig {
+            steps: 3,
+            ..config.clone()
+        },
+        &data,
+        None,
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.safetensors");
     crate::save_checkpoint(&path, &first.state, None, Precision::F64).unwrap();

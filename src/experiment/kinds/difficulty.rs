@@ -23,8 +23,14 @@ pub fn execute(run: &RunSpec, ctx: &KindContext) -> anyhow::Result<KindOutput> {
     let n = p.usize("n")?;
     let data = subset(&p, ctx.data_dir, n)?;
     let y = data.targets(Targets::PlusMinusOne)?;
-    let reduced = Reduced::new(&data.x, data.n, data.d, &y, sharplab_minimalist::DEFAULT_CUTOFF)
-        .context("the SVD of the subset")?;
+    let reduced = Reduced::new(
+        &data.x,
+        data.n,
+        data.d,
+        &y,
+        sharplab_minimalist::DEFAULT_CUTOFF,
+    )
+    .context("the SVD of the subset")?;
     let difficulty = theory::difficulty(&reduced);
     let mut metrics = BTreeMap::from([
         ("Q".to_string(), difficulty.q),

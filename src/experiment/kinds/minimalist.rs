@@ -43,12 +43,17 @@ pub fn execute(
     let n = p.usize("n")?;
     let data = subset(&p, ctx.data_dir, n)?;
     let y = data.targets(Targets::PlusMinusOne)?;
-    let reduced = Reduced::new(&data.x, data.n, data.d, &y, sharplab_minimalist::DEFAULT_CUTOFF)
-        .context("the SVD of the subset")?;
+    let reduced = Reduced::new(
+        &data.x,
+        data.n,
+        data.d,
+        &y,
+        sharplab_minimalist::DEFAULT_CUTOFF,
+    )
+    .context("the SVD of the subset")?;
     let difficulty = theory::difficulty(&reduced);
     let depth = p.usize("depth")?;
-    let predicted =
-        theory::predicted_sharpness(difficulty.sigma1_sq_over_n, difficulty.q, depth);
+    let predicted = theory::predicted_sharpness(difficulty.sigma1_sq_over_n, difficulty.q, depth);
 
     let config = config(&p, depth, predicted)?;
     ctx.bar.set_length(config.steps as u64);
@@ -77,7 +82,10 @@ pub fn execute(
     let mut metrics = BTreeMap::from([
         ("final_loss".to_string(), summary.final_loss),
         ("final_sharpness".to_string(), summary.final_sharpness),
-        ("predicted_sharpness".to_string(), summary.predicted_sharpness),
+        (
+            "predicted_sharpness".to_string(),
+            summary.predicted_sharpness,
+        ),
         ("lower_bound".to_string(), summary.lower_bound),
         ("upper_bound".to_string(), summary.upper_bound),
         ("Q".to_string(), summary.difficulty),

@@ -57,10 +57,7 @@ pub fn execute(
 /// The dataset named by the run's `dataset` parameter, loaded once per process.
 fn dataset(params: &ParamReader, data_dir: &Path) -> anyhow::Result<Arc<Dataset>> {
     static LOADED: Mutex<Option<HashMap<String, Arc<Dataset>>>> = Mutex::new(None);
-    let name: DatasetName = data_source(params)?
-        .0
-        .parse()
-        .map_err(|e| anyhow!("{e}"))?;
+    let name: DatasetName = data_source(params)?.0.parse().map_err(|e| anyhow!("{e}"))?;
     let mut guard = LOADED
         .lock()
         .map_err(|_| anyhow!("dataset cache poisoned"))?;

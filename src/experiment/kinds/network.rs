@@ -96,8 +96,14 @@ fn predicted_sharpness(data: &Subset, depth: usize) -> anyhow::Result<Option<f64
         return Ok(None);
     }
     let y = data.targets(Targets::PlusMinusOne)?;
-    let reduced = Reduced::new(&data.x, data.n, data.d, &y, sharplab_minimalist::DEFAULT_CUTOFF)
-        .context("the SVD of the subset")?;
+    let reduced = Reduced::new(
+        &data.x,
+        data.n,
+        data.d,
+        &y,
+        sharplab_minimalist::DEFAULT_CUTOFF,
+    )
+    .context("the SVD of the subset")?;
     let difficulty = theory::difficulty(&reduced);
     Ok(Some(theory::predicted_sharpness(
         difficulty.sigma1_sq_over_n,
