@@ -72,6 +72,14 @@ pub struct MinimalArgs {
     #[arg(long, default_value_t = 1)]
     pub record_every: usize,
 
+    /// Compute the exact sharpness every k steps (0: only in recorded rows).
+    #[arg(long, default_value_t = 1)]
+    pub sharpness_every: usize,
+
+    /// Converged once the loss is within this of its minimum ‖y⊥‖²/2N.
+    #[arg(long, default_value_t = MinimalConfig::default().loss_goal)]
+    pub loss_goal: f64,
+
     /// Initial scale α: u ~ α·N(0, I/d), every vᵢ = α.
     #[arg(long, default_value_t = 0.1)]
     pub init_scale: f64,
@@ -138,6 +146,8 @@ impl MinimalArgs {
                 .unwrap_or(MinimalConfig::default().batch_size),
             steps: self.steps,
             record_every: self.record_every,
+            sharpness_every: self.sharpness_every,
+            loss_goal: self.loss_goal,
             precision: match self.precision {
                 PrecisionArg::F64 => Precision::F64,
                 PrecisionArg::F32 => Precision::F32,

@@ -24,9 +24,13 @@ pub struct ReproduceArgs {
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
 
-    /// The paper's scale: hours on a CPU; `--backend wgpu` builds help.
+    /// The paper's scale: hours on a CPU; a GPU (`--backend wgpu`) helps.
     #[arg(long)]
     pub full: bool,
+
+    /// Backend of the network runs: cpu, or wgpu (a build with `--features wgpu`).
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
 
     /// Only the experiments whose names contain this text.
     #[arg(long)]
@@ -57,6 +61,7 @@ pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
         out: args.out.clone(),
         data_dir: ctx.data_dir.clone(),
         shard: None,
+        backend: super::run::backend_of(&args.backend)?,
     };
     let total: usize = files.iter().map(|f| f.runs().len()).sum();
     let progress = Progress::new(total, ctx.quiet);

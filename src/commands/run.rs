@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// The paper's scale (its [full] table); may need hours or a GPU.
     #[arg(long)]
     pub full: bool,
+
+    /// Backend of the network runs: cpu, or wgpu (a build with `--features wgpu`).
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
 }
 
 /// `--quick` / `--full` / neither, as a [`Scale`].
@@ -41,6 +45,15 @@ pub fn scale_of(quick: bool, full: bool) -> Scale {
     }
 }
 
+/// The `--backend` name, refused up front when this build lacks it.
+pub fn backend_of(name: &str) -> anyhow::Result<sharplab_nets::BackendKind> {
+    let backend: sharplab_nets::BackendKind = name.parse()?;
+    if backend == sharplab_nets::BackendKind::Wgpu && !cfg!(feature = "wgpu") {
+        return Err(sharplab_nets::NetsError::BackendNotBuilt.into());
+    }
+    Ok(backend)
+}
+
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
     let file = ExperimentFile::load(&args.file)?.at_scale(scale_of(args.quick, args.full));
     crate::experiment::store::install_interrupt_handler();
@@ -48,6 +61,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
         out: args.out.clone(),
         data_dir: ctx.data_dir.clone(),
         shard: args.shard,
+        backend: backend_of(&args.backend)?,
     };
     let total = runner::selected_runs(&file, args.shard).len();
     let progress = Progress::new(total, ctx.quiet);

@@ -90,7 +90,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     pub eval_every: usize,
 
-    /// Measure sharpness every this many steps (0: never).
+    /// Measure sharpness every this many steps and at the end (0: only at the end).
     #[arg(long, default_value_t = 20)]
     pub sharpness_every: usize,
     /// Eigen-solver: lanczos or power.

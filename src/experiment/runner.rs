@@ -25,6 +25,8 @@ pub struct RunnerOptions {
     pub data_dir: PathBuf,
     /// Only this slice of each sweep.
     pub shard: Option<Shard>,
+    /// The burn backend of network runs.
+    pub backend: sharplab_nets::BackendKind,
 }
 
 /// The two progress bars of a job: all runs, and the current run's steps.
@@ -136,6 +138,7 @@ fn run_one(
         .with_context(|| format!("cannot write {}", csv_path.display()))?;
     let ctx = kinds::KindContext {
         data_dir: &options.data_dir,
+        backend: options.backend,
         bar,
     };
     let output = kinds::execute(file.kind, run, &ctx, &mut writer)?;

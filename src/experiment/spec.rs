@@ -107,6 +107,10 @@ pub enum VerdictRule {
         /// Only runs where this metric is greater than 1 count (e.g. "Q" for depth).
         #[serde(default)]
         only_where_above_one: Option<String>,
+        /// A parameter that splits the runs into groups (e.g. "pair"): the trend must hold in
+        /// each group, and the worst group decides.
+        #[serde(default)]
+        group: Option<String>,
     },
     /// Every run's `y` lies within `max_rel_error` of its `prediction`.
     Tracks {
@@ -116,8 +120,14 @@ pub enum VerdictRule {
     },
     /// Pearson's r between `x` and `y` over the runs is at least `min_r`.
     Correlation { x: String, y: String, min_r: f64 },
-    /// `y` grows faster than linearly in `x`: y(x_max)/y(x_min) > x_max/x_min.
-    Superlinear { x: String, y: String },
+    /// `y` grows faster than linearly in `x`: y(x_max)/y(x_min) > x_max/x_min, in every
+    /// group of `group` when given.
+    Superlinear {
+        x: String,
+        y: String,
+        #[serde(default)]
+        group: Option<String>,
+    },
     /// In every run, the sharpness over the last `window` fraction of the trajectory stays
     /// within `tolerance` (relative) of 2/η on average.
     EdgeOfStability {
@@ -125,6 +135,34 @@ pub enum VerdictRule {
         window: f64,
         tolerance: f64,
     },
+}
+
+impl VerdictRule {
+    /// The parameter that splits the runs into groups, for the rules that take one.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            VerdictRule::Trend { group, .. } | VerdictRule::Superlinear { group, .. } => {
+                group.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether statistic `a` is further from holding than `b` under this rule: a lower ρ, r or
+    /// growth ratio, a higher relative error.
+    pub fn is_worse(&self, a: f64, b: f64) -> bool {
+        match self {
+            VerdictRule::Trend {
+                direction: Direction::Decreasing,
+                ..
+            }
+            | VerdictRule::Tracks { .. }
+            | VerdictRule::EdgeOfStability { .. } => a > b,
+            VerdictRule::Trend { .. }
+            | VerdictRule::Correlation { .. }
+            | VerdictRule::Superlinear { .. } => a < b,
+        }
+    }
 }
 
 /// The sign a trend should have.
@@ -465,7 +503,8 @@ mod tests {
             file.verdict[0],
             VerdictRule::Superlinear {
                 x: "n".into(),
-                y: "Q".into()
+                y: "Q".into(),
+                group: None,
             }
         );
         assert!(matches!(file.plot[0], PlotSpec::Trend { log_y: true, .. }));

@@ -88,34 +88,9 @@ pub fn evaluate(
         .filter(|r| r.status != RunStatus::Diverged)
         .collect();
     let diverged = records.len() - usable.len();
-    let mut verdict = match rule {
-        VerdictRule::Trend {
-            x,
-            y,
-            direction,
-            min_rho,
-            only_where_above_one,
-        } => {
-            let kept: Vec<&RunRecord> = match only_where_above_one {
-                Some(gate) => usable
-                    .iter()
-                    .copied()
-                    .filter(|r| value_of(r, gate).is_some_and(|g| g > 1.0))
-                    .collect(),
-                None => usable.clone(),
-            };
-            trend(&kept, x, y, *direction, *min_rho)
-        }
-        VerdictRule::Tracks {
-            y,
-            prediction,
-            max_rel_error,
-        } => tracks(&usable, y, prediction, *max_rel_error),
-        VerdictRule::Correlation { x, y, min_r } => correlation(&usable, x, y, *min_r),
-        VerdictRule::Superlinear { x, y } => superlinear(&usable, x, y),
-        VerdictRule::EdgeOfStability { window, tolerance } => {
-            edge_of_stability(&usable, *window, *tolerance, sharpness_tail)
-        }
+    let mut verdict = match rule.group() {
+        Some(group) => by_group(rule, &usable, group, sharpness_tail),
+        None => evaluate_usable(rule, &usable, sharpness_tail),
     };
     if diverged > 0 {
         verdict
@@ -123,6 +98,96 @@ pub fn evaluate(
             .push_str(&format!(" ({diverged} diverged run(s) left out)"));
     }
     verdict
+}
+
+/// The rule applied in each group of runs sharing a value of `group`: the claim must hold in
+/// every group, so the worst group's statistic is reported.
+fn by_group(
+    rule: &VerdictRule,
+    usable: &[&RunRecord],
+    group: &str,
+    sharpness_tail: &SharpnessTail<'_>,
+) -> RuleVerdict {
+    let mut labels: Vec<String> = Vec::new();
+    let mut members: Vec<Vec<&RunRecord>> = Vec::new();
+    for r in usable {
+        let label = match r.params.get(group) {
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::from("(none)"),
+        };
+        match labels.iter().position(|l| *l == label) {
+            Some(i) => members[i].push(r),
+            None => {
+                labels.push(label);
+                members.push(vec![r]);
+            }
+        }
+    }
+    if labels.is_empty() {
+        return inconclusive(format!("no runs to split by {group}"));
+    }
+    let verdicts: Vec<RuleVerdict> = members
+        .iter()
+        .map(|m| evaluate_usable(rule, m, sharpness_tail))
+        .collect();
+    let outcome = combine(&verdicts);
+    let worst = verdicts
+        .iter()
+        .filter_map(|v| v.statistic)
+        .reduce(|a, b| if rule.is_worse(a, b) { a } else { b });
+    // A group without a statistic is inconclusive; then the worst statistic alone no longer
+    // decides the outcome unless it is itself a failure.
+    let all_have_statistics = verdicts.iter().all(|v| v.statistic.is_some());
+    let statistic = worst.filter(|_| all_have_statistics || outcome == Outcome::DoesNotHold);
+    let why = labels
+        .iter()
+        .zip(&verdicts)
+        .map(|(label, v)| format!("{label}: {}", v.why))
+        .collect::<Vec<_>>()
+        .join("; ");
+    RuleVerdict {
+        outcome,
+        statistic,
+        why,
+    }
+}
+
+fn evaluate_usable(
+    rule: &VerdictRule,
+    usable: &[&RunRecord],
+    sharpness_tail: &SharpnessTail<'_>,
+) -> RuleVerdict {
+    match rule {
+        VerdictRule::Trend {
+            x,
+            y,
+            direction,
+            min_rho,
+            only_where_above_one,
+            ..
+        } => {
+            let kept: Vec<&RunRecord> = match only_where_above_one {
+                Some(gate) => usable
+                    .iter()
+                    .copied()
+                    .filter(|r| value_of(r, gate).is_some_and(|g| g > 1.0))
+                    .collect(),
+                None => usable.to_vec(),
+            };
+            trend(&kept, x, y, *direction, *min_rho)
+        }
+        VerdictRule::Tracks {
+            y,
+            prediction,
+            max_rel_error,
+        } => tracks(usable, y, prediction, *max_rel_error),
+        VerdictRule::Correlation { x, y, min_r } => correlation(usable, x, y, *min_r),
+        VerdictRule::Superlinear { x, y, .. } => superlinear(usable, x, y),
+        VerdictRule::EdgeOfStability { window, tolerance } => {
+            edge_of_stability(usable, *window, *tolerance, sharpness_tail)
+        }
+    }
 }
 
 fn inconclusive(why: String) -> RuleVerdict {
@@ -408,6 +473,7 @@ mod tests {
             direction,
             min_rho: 0.8,
             only_where_above_one: None,
+            group: None,
         };
         let up = evaluate(&rule(Direction::Increasing), &rising, &no_tail);
         assert_eq!(up.outcome, Outcome::Holds);
@@ -428,6 +494,7 @@ mod tests {
             direction: Direction::Increasing,
             min_rho: 0.8,
             only_where_above_one: None,
+            group: None,
         };
         let v = evaluate(&rule, &records, &no_tail);
         assert_eq!(v.outcome, Outcome::Inconclusive);
@@ -464,8 +531,36 @@ mod tests {
         let rule = VerdictRule::Superlinear {
             x: "n".into(),
             y: "final_sharpness".into(),
+            group: None,
         };
         assert_eq!(evaluate(&rule, &records, &no_tail).outcome, Outcome::Holds);
+    }
+
+    #[test]
+    fn a_grouped_rule_must_hold_in_every_group_and_reports_the_worst() {
+        // group a grows ×50 over ×10 in n (superlinear), group b only ×5 (not)
+        let mut records = vec![
+            record("a1", 100, 1.0, RunStatus::Converged),
+            record("a2", 1000, 50.0, RunStatus::Converged),
+            record("b1", 100, 2.0, RunStatus::Converged),
+            record("b2", 1000, 10.0, RunStatus::Converged),
+        ];
+        for (r, pair) in records.iter_mut().zip(["a", "a", "b", "b"]) {
+            r.params
+                .insert("pair".into(), toml::Value::String(pair.into()));
+        }
+        let rule = |group: Option<&str>| VerdictRule::Superlinear {
+            x: "n".into(),
+            y: "final_sharpness".into(),
+            group: group.map(String::from),
+        };
+        let grouped = evaluate(&rule(Some("pair")), &records, &no_tail);
+        assert_eq!(grouped.outcome, Outcome::DoesNotHold);
+        assert!((grouped.statistic.unwrap() - 0.5).abs() < 1e-12);
+        assert!(grouped.why.starts_with("a: ") && grouped.why.contains("; b: "));
+        // pooled, the averages at n = 100 and 1000 are 1.5 and 30: ×20 over ×10
+        let pooled = evaluate(&rule(None), &records, &no_tail);
+        assert_eq!(pooled.outcome, Outcome::Holds);
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub struct TrainConfig {
     pub acc_goal: Option<f64>,
     /// SGD only: record a row (a full pass over the set) every this many steps (default 1).
     pub eval_every: usize,
-    /// Measure sharpness every this many steps; 0 never (default 20).
+    /// Measure sharpness every this many steps, and always at the last; 0: only at the last
+    /// (default 20).
     pub sharpness_every: usize,
     /// Measure sharpness on the first this many training examples; `None` all (default).
     pub sharpness_examples: Option<usize>,
@@ -339,7 +340,7 @@ pub fn train_on<B: Backend>(
             }
             let goal = goal_reached(config, evaluation.loss, evaluation.accuracy);
             let last = goal.is_some() || step >= config.steps;
-            let estimate = if config.sharpness_every > 0 && (measures || last) {
+            let estimate = if measures || last {
                 Some(recorder.measure(sharpness_problem, &run.params)?)
             } else {
                 None

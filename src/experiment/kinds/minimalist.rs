@@ -5,7 +5,8 @@
 //! (η = lr_factor · 2/Ŝ_D, so "small" and "edge of stability" mean the same at every N),
 //! `batch_size` (SGD; omitted: full-batch GD), `flow` (gradient flow), `steps`,
 //! `precision` ("f64" or "f32"), `init_scale` (α), `balanced`, `record_every`,
-//! `stop_at_convergence` (default true).
+//! `sharpness_every` (default 1; 0 computes it only in recorded rows), `loss_goal` (converged
+//! once L − L_min is at most this; default 1e-10), `stop_at_convergence` (default true).
 //!
 //! # Limitations
 //!
@@ -132,6 +133,10 @@ fn config(p: &ParamReader, depth: usize, predicted: f64) -> anyhow::Result<Minim
         batch_size: p.opt_usize("batch_size")?.unwrap_or(defaults.batch_size),
         steps: p.usize("steps")?,
         record_every: p.opt_usize("record_every")?.unwrap_or(10),
+        sharpness_every: p
+            .opt_usize("sharpness_every")?
+            .unwrap_or(defaults.sharpness_every),
+        loss_goal: p.opt_f64("loss_goal")?.unwrap_or(defaults.loss_goal),
         precision,
         init,
         seed: p.opt_usize("seed")?.unwrap_or(0) as u64,

@@ -30,6 +30,9 @@ use super::store::RunStatus;
 /// What a run may use from the job.
 pub struct KindContext<'a> {
     pub data_dir: &'a Path,
+    /// The burn backend network runs use (`--backend`); results do not depend on it beyond
+    /// rounding, so it is not part of a run's parameters.
+    pub backend: sharplab_nets::BackendKind,
     pub bar: &'a ProgressBar,
 }
 

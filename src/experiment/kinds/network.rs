@@ -6,15 +6,19 @@
 //! fc-relu, fc-elu, cnn-relu, cnn-tanh), `depth` (hidden layers), `width`, `bias`,
 //! `init_scale`, `loss` ("mse" or "ce"), `targets` ("onehot", or "pm1" for one ±1 output on
 //! two classes), `lr` or `lr_factor` (η = lr_factor · 2/Ŝ_D), `momentum`, `nesterov`,
-//! `batch_size` (SGD; omitted: full-batch GD), `steps`, `loss_goal`, `acc_goal`,
+//! `batch_size` (SGD; omitted: full-batch GD), `steps` or `time` (= η·steps, so that runs at
+//! different η train for the same gradient-flow time), `loss_goal`, `acc_goal`, `eval_every`,
 //! `sharpness_every`, `sharpness_examples`, `precision` ("f32" or "f64").
 //!
-//! Ŝ_D is computed with D = depth + 1, the number of weight layers, on the inputs and ±1
-//! targets of the two classes; with more classes it is left out.
+//! The minimalist theory's Q, σ₁²/N and Ŝ_D (with D = depth + 1, the number of weight layers)
+//! are computed on the same inputs with ±1 targets of the two classes and reported beside the
+//! measured sharpness; with more than two classes they are left out.
+//!
+//! The backend is the job's (`--backend`), not the file's.
 //!
 //! # Limitations
 //!
-//! Always on the CPU backend: an experiment file cannot ask for wgpu yet.
+//! Runs are trained one after another in one process; a GPU is used by one run at a time.
 
 use std::collections::BTreeMap;
 
@@ -37,8 +41,12 @@ pub fn execute(
     let n = p.usize("n")?;
     let data = subset(&p, ctx.data_dir, n)?;
     let depth = p.opt_usize("depth")?.unwrap_or(2);
-    let predicted = predicted_sharpness(&data, depth + 1)?;
-    let config = config(&p, depth, predicted)?;
+    let theory = minimalist_theory(&data, depth + 1)?;
+    let predicted = theory.map(|t| t.predicted_sharpness);
+    let config = TrainConfig {
+        backend: ctx.backend,
+        ..config(&p, depth, predicted)?
+    };
     let targets = match p.opt_string("targets")?.as_deref() {
         None | Some("onehot") => Targets::OneHot,
         Some("pm1") => Targets::PlusMinusOne,
@@ -74,8 +82,10 @@ pub fn execute(
     if let Some(max) = summary.sharpness.iter().map(|m| m.1).reduce(f64::max) {
         metrics.insert("max_sharpness".to_string(), max);
     }
-    if let Some(s) = predicted {
-        metrics.insert("predicted_sharpness".to_string(), s);
+    if let Some(t) = theory {
+        metrics.insert("predicted_sharpness".to_string(), t.predicted_sharpness);
+        metrics.insert("Q".to_string(), t.q);
+        metrics.insert("sigma1_sq_over_n".to_string(), t.sigma1_sq_over_n);
     }
     let status = match summary.status {
         Status::Diverged => RunStatus::Diverged,
@@ -89,9 +99,28 @@ pub fn execute(
     })
 }
 
-/// Ŝ_D of the minimalist model on the same inputs with ±1 targets; `None` unless the subset
-/// has exactly two classes.
-fn predicted_sharpness(data: &Subset, depth: usize) -> anyhow::Result<Option<f64>> {
+/// `steps`, or `time` / η rounded up: equal `time` means the same gradient-flow time η·t, so
+/// runs at different η cover the same stretch of training.
+fn steps(p: &ParamReader, lr: f64) -> anyhow::Result<usize> {
+    match (p.opt_usize("steps")?, p.opt_f64("time")?) {
+        (Some(steps), None) => Ok(steps),
+        (None, Some(time)) if time > 0.0 && time.is_finite() => Ok((time / lr).ceil() as usize),
+        (None, Some(time)) => anyhow::bail!("run {}: time = {time} must be positive", p.run_id()),
+        (Some(_), Some(_)) => anyhow::bail!("run {}: give `steps` or `time`, not both", p.run_id()),
+        (None, None) => anyhow::bail!("run {}: give `steps` (or `time` = η·steps)", p.run_id()),
+    }
+}
+
+/// What the minimalist model says about the same inputs with ±1 targets.
+#[derive(Debug, Clone, Copy)]
+struct MinimalistTheory {
+    q: f64,
+    sigma1_sq_over_n: f64,
+    predicted_sharpness: f64,
+}
+
+/// Q, σ₁²/N and Ŝ_D of the subset; `None` unless it has exactly two classes.
+fn minimalist_theory(data: &Subset, depth: usize) -> anyhow::Result<Option<MinimalistTheory>> {
     if data.num_classes() != 2 {
         return Ok(None);
     }
@@ -105,11 +134,15 @@ fn predicted_sharpness(data: &Subset, depth: usize) -> anyhow::Result<Option<f64
     )
     .context("the SVD of the subset")?;
     let difficulty = theory::difficulty(&reduced);
-    Ok(Some(theory::predicted_sharpness(
-        difficulty.sigma1_sq_over_n,
-        difficulty.q,
-        depth,
-    )))
+    Ok(Some(MinimalistTheory {
+        q: difficulty.q,
+        sigma1_sq_over_n: difficulty.sigma1_sq_over_n,
+        predicted_sharpness: theory::predicted_sharpness(
+            difficulty.sigma1_sq_over_n,
+            difficulty.q,
+            depth,
+        ),
+    }))
 }
 
 fn config(p: &ParamReader, depth: usize, predicted: Option<f64>) -> anyhow::Result<TrainConfig> {
@@ -146,9 +179,10 @@ fn config(p: &ParamReader, depth: usize, predicted: Option<f64>) -> anyhow::Resu
         momentum: p.opt_f64("momentum")?.unwrap_or(0.0),
         nesterov: p.bool("nesterov", false)?,
         batch_size: p.opt_usize("batch_size")?,
-        steps: p.usize("steps")?,
+        steps: steps(p, lr)?,
         loss_goal: p.opt_f64("loss_goal")?,
         acc_goal: p.opt_f64("acc_goal")?,
+        eval_every: p.opt_usize("eval_every")?.unwrap_or(defaults.eval_every),
         sharpness_every: p
             .opt_usize("sharpness_every")?
             .unwrap_or(defaults.sharpness_every),
