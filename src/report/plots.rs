@@ -65,6 +65,30 @@ fn plot_error<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + 
     move |e| anyhow!("cannot draw {}: {e:?}", path.display())
 }
 
+/// An axis tick: at most four significant digits, no trailing zeros, and an exponent only
+/// for very small or large magnitudes ("0.3", "200", "1.5e-5"), so that log axes stay
+/// readable.
+fn tick(value: &f64) -> String {
+    let v = *value;
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs();
+    if !(1e-3..1e5).contains(&magnitude) {
+        let text = format!("{v:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{mantissa}e{exponent}");
+    }
+    let decimals = (3 - magnitude.log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// The range of `values` with a margin, or `fallback` when there are none.
 fn span(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     let (lo, hi) = values
@@ -113,6 +137,8 @@ pub fn trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyho
         .x_desc("step")
         .y_desc("sharpness (top Hessian eigenvalue)")
         .label_style((FONT, 16))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .draw()
         .map_err(plot_error(path))?;
     for (i, line) in lines.iter().enumerate() {
@@ -154,12 +180,13 @@ pub fn trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyho
         .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(plot_error(path))?;
-    top.draw_text(
-        "dashed: 2/η    dotted: predicted sharpness Ŝ_D",
-        &(FONT, 15).into_text_style(&top),
-        (90, 40),
-    )
-    .map_err(plot_error(path))?;
+    let note = if lines.iter().any(|l| l.predicted.is_some()) {
+        "dashed: 2/η    dotted: predicted sharpness Ŝ_D"
+    } else {
+        "dashed: 2/η"
+    };
+    top.draw_text(note, &(FONT, 15).into_text_style(&top), (90, 40))
+        .map_err(plot_error(path))?;
 
     let losses = lines
         .iter()
@@ -176,6 +203,8 @@ pub fn trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyho
         .x_desc("step")
         .y_desc("training loss (log scale)")
         .label_style((FONT, 16))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .draw()
         .map_err(plot_error(path))?;
     for (i, line) in lines.iter().enumerate() {
@@ -230,6 +259,8 @@ pub fn trend(
                 .x_desc(x_label)
                 .y_desc(y_label)
                 .label_style((FONT, 16))
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
                 .draw()
                 .map_err(plot_error(path))?;
             for (i, s) in series.iter().enumerate() {
@@ -304,6 +335,8 @@ pub fn scatter(
         .x_desc(x_label)
         .y_desc(y_label)
         .label_style((FONT, 16))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .draw()
         .map_err(plot_error(path))?;
     chart
@@ -314,7 +347,7 @@ pub fn scatter(
             BLACK.stroke_width(1),
         ))
         .map_err(plot_error(path))?
-        .label("measured = predicted")
+        .label("measured = predicted (dashed)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
     chart
         .draw_series(
@@ -342,6 +375,17 @@ pub fn scatter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_are_short_and_keep_their_value() {
+        assert_eq!(tick(&0.30000000000000004), "0.3");
+        assert_eq!(tick(&200.0), "200");
+        assert_eq!(tick(&1234.6), "1235");
+        assert_eq!(tick(&0.0125), "0.0125");
+        assert_eq!(tick(&1.5e-5), "1.5e-5");
+        assert_eq!(tick(&2.0e7), "2e7");
+        assert_eq!(tick(&0.0), "0");
+    }
 
     #[test]
     fn every_figure_writes_a_png_that_decodes() {
