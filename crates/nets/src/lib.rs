@@ -39,6 +39,8 @@ pub mod train;
 #[cfg(test)]
 mod problem_tests;
 #[cfg(test)]
+mod real_data_tests;
+#[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod train_tests;
