@@ -162,6 +162,7 @@ fn draw_plots(
                                 format!("{name} ({label})")
                             },
                             points: trend_points(&members, x, metric),
+                            theory: is_theory(metric),
                         });
                     }
                 }
@@ -169,6 +170,7 @@ fn draw_plots(
                     series.push(plots::Series {
                         label: r.label.clone(),
                         points: r.x.iter().copied().zip(r.y.iter().copied()).collect(),
+                        theory: false,
                     });
                 }
                 let y_label = y.join(", ").replace('_', " ");
@@ -189,7 +191,33 @@ fn draw_plots(
         }
         written.push(relative);
     }
+    remove_stale_plots(&results.join(&file.name), &written)?;
     Ok(written)
+}
+
+/// Deletes the PNG files of an experiment folder that this rebuild did not write (left by an
+/// earlier version of the file's plot list), so the folder holds what the report shows.
+fn remove_stale_plots(folder: &Path, written: &[String]) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let current = written
+            .iter()
+            .any(|w| w.rsplit('/').next() == Some(name.as_str()));
+        if path.extension().is_some_and(|x| x == "png") && !current {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the stale plot {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a metric is the theory's number rather than a measurement (drawn dashed).
+fn is_theory(metric: &str) -> bool {
+    metric.starts_with("predicted") || metric.ends_with("_bound")
 }
 
 /// The swept parameter a rule reads along, if any.

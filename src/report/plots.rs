@@ -33,6 +33,9 @@ pub struct TrajectoryLine<'a> {
 pub struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
+    /// A prediction of the theory: drawn dashed with hollow markers, so that a measurement
+    /// lying on it stays visible.
+    pub theory: bool,
 }
 
 fn register_font() {
@@ -265,20 +268,42 @@ pub fn trend(
                 .map_err(plot_error(path))?;
             for (i, s) in series.iter().enumerate() {
                 let c = colour(i);
-                chart
-                    .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
-                    .map_err(plot_error(path))?
-                    .label(s.label.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
-                chart
-                    .draw_series(
-                        s.points
-                            .iter()
-                            .map(|&(x, y)| Circle::new((x, y), 4, c.filled())),
-                    )
-                    .map_err(plot_error(path))?;
+                if s.theory {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            s.points.clone(),
+                            8,
+                            5,
+                            c.stroke_width(2),
+                        ))
+                        .map_err(plot_error(path))?
+                        .label(format!("{} (dashed)", s.label))
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                        });
+                    chart
+                        .draw_series(
+                            s.points
+                                .iter()
+                                .map(|&(x, y)| Circle::new((x, y), 7, c.stroke_width(2))),
+                        )
+                        .map_err(plot_error(path))?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
+                        .map_err(plot_error(path))?
+                        .label(s.label.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                        });
+                    chart
+                        .draw_series(
+                            s.points
+                                .iter()
+                                .map(|&(x, y)| Circle::new((x, y), 4, c.filled())),
+                        )
+                        .map_err(plot_error(path))?;
+                }
             }
             chart
                 .configure_series_labels()
@@ -404,11 +429,17 @@ mod tests {
         let a = dir.path().join("a.png");
         trajectories(&a, "t", &[line]).unwrap();
         let b = dir.path().join("b.png");
-        let s = Series {
+        let measured = Series {
             label: "Q".into(),
             points: vec![(100.0, 0.2), (1000.0, 40.0)],
+            theory: false,
         };
-        trend(&b, "t", ("N", "Q"), (true, true), &[s]).unwrap();
+        let predicted = Series {
+            label: "predicted".into(),
+            points: vec![(100.0, 0.3), (1000.0, 30.0)],
+            theory: true,
+        };
+        trend(&b, "t", ("N", "Q"), (true, true), &[measured, predicted]).unwrap();
         let c = dir.path().join("c.png");
         scatter(&c, "t", ("Ŝ", "S"), &[(1.0, 1.1), (2.0, 2.2), (4.0, 3.9)]).unwrap();
         for p in [a, b, c] {

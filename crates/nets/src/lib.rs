@@ -44,6 +44,8 @@ mod real_data_tests;
 mod test_util;
 #[cfg(test)]
 mod train_tests;
+#[cfg(all(test, feature = "wgpu"))]
+mod wgpu_tests;
 
 pub use arch::{Activation, Arch, NetSpec, ParamSpec};
 pub use backend::{BackendKind, Precision};
