@@ -16,8 +16,14 @@ use crate::{Arch, Dataset, Loss};
 /// The exact sharpness of the minimalist model at (u, v), computed by `sharplab-minimalist`.
 fn closed_form_sharpness(reduced: &Reduced, u: &[f64], v: &[f64]) -> f64 {
     let (alpha, _outside) = reduced.split(u);
-    Arrowhead::at(reduced.sigma(), reduced.target_coef(), reduced.n(), &alpha, v)
-        .top_eigenvalue(None)
+    Arrowhead::at(
+        reduced.sigma(),
+        reduced.target_coef(),
+        reduced.n(),
+        &alpha,
+        v,
+    )
+    .top_eigenvalue(None)
 }
 
 #[test]
