@@ -61,6 +61,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let ctx = commands::Context {
@@ -86,6 +87,16 @@ fn main() -> ExitCode {
             eprintln!("error: {line}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Output piped into `head` and closed early ends the process quietly, as in other command-line
+/// tools, instead of a panic in `println!` (Rust ignores SIGPIPE by default).
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

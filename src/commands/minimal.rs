@@ -14,7 +14,7 @@
 //! end; an interrupted run leaves only the `.tmp` file.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
@@ -27,6 +27,7 @@ use sharplab_minimalist::{
 
 use super::Context;
 use super::subset_args::{SubsetArgs, load_subset};
+use crate::experiment::store::write_atomic;
 
 /// The training arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,7 +209,17 @@ pub fn run(ctx: &Context, args: &MinimalArgs) -> anyhow::Result<()> {
         summary: &summary,
     };
     let json = serde_json::to_string_pretty(&report)?;
-    write_atomically(&args.out.join("summary.json"), json.as_bytes())?;
+    write_atomic(&args.out.join("summary.json"), json.as_bytes())?;
+    crate::report::plot_run(
+        &csv_path,
+        &args.out.join("trajectory.png"),
+        &format!(
+            "minimalist model, D = {}, N = {}: sharpness against 2/η and Ŝ_D",
+            config.depth, summary.n
+        ),
+        format!("η = {}", config.lr),
+        Some(summary.predicted_sharpness),
+    )?;
 
     if summary.status == Status::Diverged {
         eprintln!(
@@ -236,12 +247,6 @@ fn progress_bar(ctx: &Context, steps: usize) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
 fn print_summary(args: &MinimalArgs, summary: &Summary) {
@@ -278,8 +283,7 @@ fn print_summary(args: &MinimalArgs, summary: &Summary) {
         summary.bounds_kind
     );
     println!(
-        "wrote {} and {}",
-        args.out.join("trajectory.csv").display(),
-        args.out.join("summary.json").display()
+        "wrote trajectory.csv, trajectory.png and summary.json to {}",
+        args.out.display()
     );
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Context;
-use super::run::scale_of;
+use super::run::HowArgs;
 use crate::experiment::runner::{self, Progress, RunnerOptions};
 use crate::experiment::spec::ExperimentFile;
 use crate::report;
@@ -20,17 +20,8 @@ pub struct ReproduceArgs {
     #[arg(long, default_value = "experiments")]
     pub experiments: PathBuf,
 
-    /// A smoke run of every claim: at most 5 minutes on 2 cores.
-    #[arg(long, conflicts_with = "full")]
-    pub quick: bool,
-
-    /// The paper's scale: hours on a CPU; a GPU (`--backend wgpu`) helps.
-    #[arg(long)]
-    pub full: bool,
-
-    /// Backend of the network runs: cpu, or wgpu (a build with `--features wgpu`).
-    #[arg(long, default_value = "cpu")]
-    pub backend: String,
+    #[command(flatten)]
+    pub how: HowArgs,
 
     /// Only the experiments whose names contain this text.
     #[arg(long)]
@@ -38,7 +29,7 @@ pub struct ReproduceArgs {
 }
 
 pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
-    let scale = scale_of(args.quick, args.full);
+    let scale = args.how.scale();
     let mut files = Vec::new();
     for path in runner::experiment_files(&args.experiments)? {
         let file = ExperimentFile::load(&path)?;
@@ -61,7 +52,7 @@ pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
         out: args.out.clone(),
         data_dir: ctx.data_dir.clone(),
         shard: None,
-        backend: super::run::backend_of(&args.backend)?,
+        backend: args.how.backend()?,
     };
     let total: usize = files.iter().map(|f| f.runs().len()).sum();
     let progress = Progress::new(total, ctx.quiet);

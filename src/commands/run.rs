@@ -23,11 +23,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub shard: Option<Shard>,
 
-    /// The smoke-test scale of the experiment (its [quick] table).
+    #[command(flatten)]
+    pub how: HowArgs,
+}
+
+/// The flags `run` and `reproduce` share: the scale of the sweep and the backend.
+#[derive(Debug, Args)]
+pub struct HowArgs {
+    /// The smoke-test scale (each file's [quick] table): minutes on 2 cores.
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
 
-    /// The paper's scale (its [full] table); may need hours or a GPU.
+    /// The paper's scale (each file's [full] table): hours on a CPU; a GPU helps.
     #[arg(long)]
     pub full: bool,
 
@@ -36,32 +43,34 @@ pub struct RunArgs {
     pub backend: String,
 }
 
-/// `--quick` / `--full` / neither, as a [`Scale`].
-pub fn scale_of(quick: bool, full: bool) -> Scale {
-    match (quick, full) {
-        (true, _) => Scale::Quick,
-        (_, true) => Scale::Full,
-        _ => Scale::Default,
+impl HowArgs {
+    /// `--quick` / `--full` / neither, as a [`Scale`].
+    pub fn scale(&self) -> Scale {
+        match (self.quick, self.full) {
+            (true, _) => Scale::Quick,
+            (_, true) => Scale::Full,
+            _ => Scale::Default,
+        }
     }
-}
 
-/// The `--backend` name, refused up front when this build lacks it.
-pub fn backend_of(name: &str) -> anyhow::Result<sharplab_nets::BackendKind> {
-    let backend: sharplab_nets::BackendKind = name.parse()?;
-    if backend == sharplab_nets::BackendKind::Wgpu && !cfg!(feature = "wgpu") {
-        return Err(sharplab_nets::NetsError::BackendNotBuilt.into());
+    /// The `--backend` name, refused up front when this build lacks it.
+    pub fn backend(&self) -> anyhow::Result<sharplab_nets::BackendKind> {
+        let backend: sharplab_nets::BackendKind = self.backend.parse()?;
+        if backend == sharplab_nets::BackendKind::Wgpu && !cfg!(feature = "wgpu") {
+            return Err(sharplab_nets::NetsError::BackendNotBuilt.into());
+        }
+        Ok(backend)
     }
-    Ok(backend)
 }
 
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<()> {
-    let file = ExperimentFile::load(&args.file)?.at_scale(scale_of(args.quick, args.full));
+    let file = ExperimentFile::load(&args.file)?.at_scale(args.how.scale());
     crate::experiment::store::install_interrupt_handler();
     let options = RunnerOptions {
         out: args.out.clone(),
         data_dir: ctx.data_dir.clone(),
         shard: args.shard,
-        backend: backend_of(&args.backend)?,
+        backend: args.how.backend()?,
     };
     let total = runner::selected_runs(&file, args.shard).len();
     let progress = Progress::new(total, ctx.quiet);

@@ -14,7 +14,7 @@
 //! the earlier one by hand.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -27,6 +27,7 @@ use sharplab_nets::{
 
 use super::Context;
 use super::subset_args::{SubsetArgs, load_subset};
+use crate::experiment::store::write_atomic;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -280,7 +281,20 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
         "checkpoint": checkpoint_path,
     });
     let text = serde_json::to_string_pretty(&summary)?;
-    write_atomically(&args.out.join("summary.json"), text.as_bytes())?;
+    write_atomic(&args.out.join("summary.json"), text.as_bytes())?;
+    crate::report::plot_run(
+        &trajectory_path,
+        &args.out.join("trajectory.png"),
+        &format!(
+            "{} on {} (N = {}), {}: sharpness against 2/η",
+            config.arch,
+            subset.dataset,
+            subset.n,
+            config.loss.name()
+        ),
+        format!("η = {}", config.lr),
+        None,
+    )?;
 
     if args.json {
         println!("{text}");
@@ -314,9 +328,4 @@ fn progress_bar(ctx: &Context, config: &TrainConfig, start: usize) -> ProgressBa
         bar.set_style(style);
     }
     bar
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    sharplab_nets::checkpoint::write_atomically(path, bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -322,6 +322,24 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
+/// Draws one run's trajectory CSV (the `train` and `minimal` commands) as `png`: sharpness
+/// against step with 2/η (and Ŝ_D when given) above the loss.
+pub fn plot_run(
+    csv: &Path,
+    png: &Path,
+    title: &str,
+    label: String,
+    predicted: Option<f64>,
+) -> anyhow::Result<()> {
+    let trajectory = Trajectory::read(csv)?;
+    let line = plots::TrajectoryLine {
+        label,
+        trajectory: &trajectory,
+        predicted,
+    };
+    plots::trajectories(png, title, &[line])
+}
+
 /// Writes `results/report.md` (and `report.json`) from the given experiment reports.
 pub fn write_report(results: &Path, reports: &[ExperimentReport]) -> anyhow::Result<PathBuf> {
     let mut md = String::from("# sharplab report\n\n");

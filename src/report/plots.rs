@@ -68,6 +68,20 @@ fn plot_error<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + 
     move |e| anyhow!("cannot draw {}: {e:?}", path.display())
 }
 
+/// Draws into `<name>.tmp.png` beside `path`, then renames it into place, so an interrupted
+/// job never leaves a half-written figure.
+fn write_atomically(
+    path: &Path,
+    draw: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let temp = path.with_extension("tmp.png");
+    if let Err(err) = draw(&temp) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(err);
+    }
+    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// An axis tick: at most four significant digits, no trailing zeros, and an exponent only
 /// for very small or large magnitudes ("0.3", "200", "1.5e-5"), so that log axes stay
 /// readable.
@@ -112,6 +126,10 @@ fn span(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 /// Sharpness against step (with dashed 2/η and dotted Ŝ_D per run) above the loss.
 pub fn trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyhow::Result<()> {
+    write_atomically(path, |target| draw_trajectories(target, title, lines))
+}
+
+fn draw_trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyhow::Result<()> {
     register_font();
     let root = BitMapBackend::new(path, (WIDTH, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error(path))?;
@@ -230,6 +248,18 @@ pub fn trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyho
 pub fn trend(
     path: &Path,
     title: &str,
+    labels: (&str, &str),
+    logs: (bool, bool),
+    series: &[Series],
+) -> anyhow::Result<()> {
+    write_atomically(path, |target| {
+        draw_trend(target, title, labels, logs, series)
+    })
+}
+
+fn draw_trend(
+    path: &Path,
+    title: &str,
     (x_label, y_label): (&str, &str),
     (log_x, log_y): (bool, bool),
     series: &[Series],
@@ -328,6 +358,15 @@ pub fn trend(
 /// Measured against predicted, one point a run, on log axes with the line y = x; the caption
 /// carries Pearson's r (on the raw values, as the paper reports it).
 pub fn scatter(
+    path: &Path,
+    title: &str,
+    labels: (&str, &str),
+    points: &[(f64, f64)],
+) -> anyhow::Result<()> {
+    write_atomically(path, |target| draw_scatter(target, title, labels, points))
+}
+
+fn draw_scatter(
     path: &Path,
     title: &str,
     (x_label, y_label): (&str, &str),

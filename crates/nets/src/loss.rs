@@ -30,6 +30,16 @@ pub enum Loss {
     CrossEntropy,
 }
 
+impl Loss {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mse => "mse",
+            Self::CrossEntropy => "ce",
+        }
+    }
+}
+
 impl std::str::FromStr for Loss {
     type Err = NetsError;
 

@@ -9,11 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context as _;
-use sharplab_data::Targets;
-use sharplab_minimalist::{Reduced, theory};
+use sharplab_minimalist::theory;
 
-use super::{KindContext, KindOutput, subset};
+use super::{KindContext, KindOutput, reduced_pm1, subset};
 use crate::experiment::params::ParamReader;
 use crate::experiment::spec::RunSpec;
 use crate::experiment::store::RunStatus;
@@ -21,16 +19,7 @@ use crate::experiment::store::RunStatus;
 pub fn execute(run: &RunSpec, ctx: &KindContext) -> anyhow::Result<KindOutput> {
     let p = ParamReader::new(run);
     let n = p.usize("n")?;
-    let data = subset(&p, ctx.data_dir, n)?;
-    let y = data.targets(Targets::PlusMinusOne)?;
-    let reduced = Reduced::new(
-        &data.x,
-        data.n,
-        data.d,
-        &y,
-        sharplab_minimalist::DEFAULT_CUTOFF,
-    )
-    .context("the SVD of the subset")?;
+    let reduced = reduced_pm1(&subset(&p, ctx.data_dir, n)?)?;
     let difficulty = theory::difficulty(&reduced);
     let mut metrics = BTreeMap::from([
         ("Q".to_string(), difficulty.q),

@@ -15,10 +15,9 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use sharplab_data::Targets;
-use sharplab_minimalist::{Init, Method, MinimalConfig, Precision, Reduced, Status, theory};
+use sharplab_minimalist::{Init, Method, MinimalConfig, Precision, Status, theory};
 
-use super::{KindContext, KindOutput, subset};
+use super::{KindContext, KindOutput, reduced_pm1, subset};
 use crate::experiment::params::ParamReader;
 use crate::experiment::spec::RunSpec;
 use crate::experiment::store::RunStatus;
@@ -42,16 +41,7 @@ pub fn execute(
 ) -> anyhow::Result<KindOutput> {
     let p = ParamReader::new(run);
     let n = p.usize("n")?;
-    let data = subset(&p, ctx.data_dir, n)?;
-    let y = data.targets(Targets::PlusMinusOne)?;
-    let reduced = Reduced::new(
-        &data.x,
-        data.n,
-        data.d,
-        &y,
-        sharplab_minimalist::DEFAULT_CUTOFF,
-    )
-    .context("the SVD of the subset")?;
+    let reduced = reduced_pm1(&subset(&p, ctx.data_dir, n)?)?;
     let difficulty = theory::difficulty(&reduced);
     let depth = p.usize("depth")?;
     let predicted = theory::predicted_sharpness(difficulty.sigma1_sq_over_n, difficulty.q, depth);

@@ -88,6 +88,20 @@ fn data_source(params: &ParamReader) -> anyhow::Result<(String, Option<String>)>
     Ok((dataset, params.opt_string("classes")?))
 }
 
+/// The minimalist model's view of a two-class subset: its SVD with ±1 targets, the first
+/// listed class +1. Errors when the subset does not have exactly two classes.
+fn reduced_pm1(data: &Subset) -> anyhow::Result<sharplab_minimalist::Reduced> {
+    let y = data.targets(sharplab_data::Targets::PlusMinusOne)?;
+    sharplab_minimalist::Reduced::new(
+        &data.x,
+        data.n,
+        data.d,
+        &y,
+        sharplab_minimalist::DEFAULT_CUTOFF,
+    )
+    .context("the SVD of the subset")
+}
+
 /// The run's subset of `n` examples, from its data parameters.
 fn subset(params: &ParamReader, data_dir: &Path, n: usize) -> anyhow::Result<Subset> {
     let ds = dataset(params, data_dir)?;

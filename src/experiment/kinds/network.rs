@@ -24,10 +24,10 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context as _, anyhow};
 use sharplab_data::{Subset, Targets};
-use sharplab_minimalist::{Reduced, theory};
+use sharplab_minimalist::theory;
 use sharplab_nets::{NetsError, Row, Status, TrainConfig};
 
-use super::{KindContext, KindOutput, subset};
+use super::{KindContext, KindOutput, reduced_pm1, subset};
 use crate::experiment::params::ParamReader;
 use crate::experiment::spec::RunSpec;
 use crate::experiment::store::RunStatus;
@@ -124,15 +124,7 @@ fn minimalist_theory(data: &Subset, depth: usize) -> anyhow::Result<Option<Minim
     if data.num_classes() != 2 {
         return Ok(None);
     }
-    let y = data.targets(Targets::PlusMinusOne)?;
-    let reduced = Reduced::new(
-        &data.x,
-        data.n,
-        data.d,
-        &y,
-        sharplab_minimalist::DEFAULT_CUTOFF,
-    )
-    .context("the SVD of the subset")?;
+    let reduced = reduced_pm1(data)?;
     let difficulty = theory::difficulty(&reduced);
     Ok(Some(MinimalistTheory {
         q: difficulty.q,
