@@ -25,6 +25,25 @@ use crate::model::products;
 /// Independent partial sums in the O(r) loops, so they vectorize.
 const LANES: usize = 4;
 
+/// A top eigenvalue and how far it lay above the lower end of its search bracket (the larger
+/// of max aᵢ and λ_max(M)): what [`Arrowhead::top_eigenvalue_tracked`] starts the next search
+/// from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tracked {
+    /// The eigenvalue.
+    pub value: f64,
+    gap: f64,
+}
+
+impl Tracked {
+    fn at(value: f64, lower: f64) -> Self {
+        Tracked {
+            value,
+            gap: value - lower,
+        }
+    }
+}
+
 /// The Hessian ∇²L at (α, v) in reduced coordinates, kept in arrowhead form.
 #[derive(Debug, Clone)]
 pub struct Arrowhead {
@@ -138,33 +157,59 @@ impl Arrowhead {
     /// The largest algebraic eigenvalue (the sharpness). `warm`, e.g. the previous step's
     /// value, only changes how fast the root is found, not the result.
     pub fn top_eigenvalue(&self, warm: Option<f64>) -> f64 {
+        self.solve(|lo, hi| warm.filter(|w| *w > lo && *w < hi))
+            .value
+    }
+
+    /// The top eigenvalue, searched for near where `previous` (the last call's result, at a
+    /// nearby point) found it: at the same distance above the lower end of the bracket.
+    ///
+    /// Fast path for training, where the sharpness sits a hair above the largest diagonal
+    /// entry (a pole of the secular equation, about 1e-7 relative away near a minimum) and
+    /// drifts by more than that per step: the previous value then lies below the new bracket,
+    /// and a search started from the bracket's top needs about 17 evaluations instead of 3.
+    pub fn top_eigenvalue_tracked(&self, previous: Option<Tracked>) -> Tracked {
+        self.solve(|lo, hi| {
+            previous
+                .map(|p| lo + p.gap)
+                .filter(|guess| *guess > lo && *guess < hi)
+        })
+    }
+
+    /// Safeguarded Newton on the secular equation, started from `guess(lo, hi)` when that
+    /// gives a point inside the bracket, else from its top.
+    fn solve(&self, guess: impl Fn(f64, f64) -> Option<f64>) -> Tracked {
         let top_diag = self.diag.iter().copied().fold(0.0, f64::max);
         let m = self.loo.len();
         if m == 0 {
-            return top_diag; // D = 1: the Hessian is diag(a)
+            return Tracked::at(top_diag, top_diag); // D = 1: the Hessian is diag(a)
         }
         let (top_block, _) = top_eigenpair(m, &self.block);
         let lower = top_diag.max(top_block);
         let coupling = norm(&self.border) * norm(&self.loo);
         if coupling == 0.0 {
-            return lower;
+            return Tracked::at(lower, lower);
         }
         let (mut lo, mut hi) = (lower, lower + coupling);
-        let mut lambda = match warm {
-            Some(w) if w > lo && w < hi => w,
-            _ => hi,
-        };
+        let mut lambda = guess(lo, hi).unwrap_or(hi);
         for _ in 0..200 {
             let (value, slope) = self.secular(lambda);
             if value == 0.0 {
-                return lambda;
+                return Tracked::at(lambda, lower);
             }
             if value > 0.0 {
                 lo = lambda;
             } else {
                 hi = lambda;
             }
-            let newton = lambda - value / slope;
+            let step = value / slope;
+            if step.abs() <= 4.0 * f64::EPSILON * lambda.abs() {
+                // The Newton step is below rounding: λ is the root to working precision. (Left
+                // to the bracket test below, λ − step would round to λ = lo and be rejected for
+                // a bisection step far away.)
+                return Tracked::at(lambda, lower);
+            }
+            let newton = lambda - step;
             let next = if newton > lo && newton < hi && newton.is_finite() {
                 newton
             } else {
@@ -176,11 +221,11 @@ impl Arrowhead {
             let tolerance = 4.0 * f64::EPSILON * next.abs();
             let newton_step_small = newton == next && (next - lambda).abs() <= 1e-9 * next.abs();
             if newton_step_small || (next - lambda).abs() <= tolerance || hi - lo <= tolerance {
-                return next;
+                return Tracked::at(next, lower);
             }
             lambda = next;
         }
-        0.5 * (lo + hi)
+        Tracked::at(0.5 * (lo + hi), lower)
     }
 
     /// φ(λ) = λ_max(M − g(λ)ppᵀ) − λ and its derivative −g′(λ)(qᵀp)² − 1 (q the top

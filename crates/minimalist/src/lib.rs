@@ -38,7 +38,7 @@ mod train;
 pub use config::{Init, Method, MinimalConfig, Precision, Status, Summary, TrajectoryRow};
 pub use error::MinimalError;
 pub use flow::{FlowStop, Rk45};
-pub use hessian::Arrowhead;
+pub use hessian::{Arrowhead, Tracked};
 pub use init::{Start, initial_params};
 pub use model::{ReducedModel, products};
 pub use plain::{PlainGradient, PlainModel};

@@ -20,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::{Method, MinimalConfig, Precision, Status, Summary, TrajectoryRow};
 use crate::error::MinimalError;
 use crate::flow::Rk45;
-use crate::hessian::Arrowhead;
+use crate::hessian::{Arrowhead, Tracked};
 use crate::init::{Start, initial_params};
 use crate::model::ReducedModel;
 use crate::reduced::Reduced;
@@ -61,7 +61,7 @@ struct Run<'a, T> {
     v: Vec<T>,     // [D − 1]
     outside_sq: f64,
     initial_loss: f64,
-    warm: Option<f64>,
+    warm: Option<Tracked>,
     recent: VecDeque<f64>, // the last `eos_window` sharpness values
     diverged: bool,
     hessian: Arrowhead,
@@ -118,8 +118,9 @@ impl<'a, T: Scalar> Run<'a, T> {
             &self.alpha64,
             &self.v64,
         );
-        let value = self.hessian.top_eigenvalue(self.warm);
-        self.warm = Some(value);
+        let found = self.hessian.top_eigenvalue_tracked(self.warm);
+        self.warm = Some(found);
+        let value = found.value;
         if self.config.eos_window > 0 {
             if self.recent.len() == self.config.eos_window {
                 self.recent.pop_front();

@@ -142,6 +142,17 @@ fn check_sharpness(
     let hessian = Arrowhead::at(reduced.sigma(), reduced.target_coef(), n, &alpha, v);
     let cold = hessian.top_eigenvalue(None);
     let warm = hessian.top_eigenvalue(Some(top * 1.3));
+    // tracked from the result at a nearby point, as training does
+    let nearby_v: Vec<f64> = v.iter().map(|x| x * 1.001).collect();
+    let nearby = Arrowhead::at(reduced.sigma(), reduced.target_coef(), n, &alpha, &nearby_v);
+    let tracked = hessian
+        .top_eigenvalue_tracked(Some(nearby.top_eigenvalue_tracked(None)))
+        .value;
+    assert!(
+        relative(tracked, top, 1e-300) < 1e-8,
+        "D={} tracked {tracked} vs dense {top}",
+        v.len() + 1
+    );
     assert!(
         relative(cold, top, 1e-300) < 1e-8,
         "D={} cold {cold} vs dense {top}",
