@@ -62,6 +62,7 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    keep_freed_memory();
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let ctx = commands::Context {
@@ -97,6 +98,22 @@ fn restore_default_sigpipe() {
     // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Fast path for training: burn-flex allocates and frees tensors of a few megabytes at every
+/// step, which glibc by default serves with fresh `mmap`s (zeroed pages, page faults) and hands
+/// /// back with `munmap`/trim. Serving them from the heap and keeping freed memory made a cnn-relu
+/// GD step (N = 1000) about 15% faster and its HVP 12% (`sharplab bench --only cnn-relu`, A/B
+/// on this 2-core machine; fc-tanh within noise). Peak memory is unchanged; freed memory is
+/// kept for reuse.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called first thing in main, before any thread or allocation of note; mallopt only
+    // changes glibc's allocation thresholds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20); // glibc's largest allowed value
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
     }
 }
 

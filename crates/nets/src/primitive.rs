@@ -6,6 +6,9 @@
 //!
 //! Parameters come as one tensor per [`crate::ParamSpec`], in flat order; they are the same
 //! tensors the burn modules of [`crate::model`] hold (a test checks loss and gradient agree).
+//! The CNNs pool before their activation where the modules pool after it: for a monotone
+//! activation the two are the same function, and pooling first computes a quarter of the
+//! activations.
 //!
 //! # Limitations
 //!
@@ -84,7 +87,9 @@ pub fn forward<B: Backend>(
             for layer in 0..2 {
                 let weight = params[layer * step].clone();
                 out = B::conv2d(out, weight, bias(layer * step), options()); // [n, 32, h', w']
-                out = max_pool_2x2::<B>(activate::<B>(activation, out)); // [n, 32, h'/2, w'/2]
+                // Pool, then activate: both activations are monotone, so this is the same
+                // function as Cohen's activate-then-pool, with 4x fewer activations to compute.
+                out = activate::<B>(activation, max_pool_2x2::<B>(out)); // [n, 32, h'/2, w'/2]
             }
             let flat = out.shape().num_elements() / n;
             let out = B::float_reshape(out, Shape::new([n, flat])); // [n, 32·h/4·w/4]
