@@ -63,7 +63,10 @@ enum Command {
 fn main() -> ExitCode {
     restore_default_sigpipe();
     keep_freed_memory();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return command_line_error(err),
+    };
     init_logging(cli.verbose, cli.quiet);
     let ctx = commands::Context {
         data_dir: cli.data_dir.clone(),
@@ -89,6 +92,31 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Help and version go out as clap prints them; a bad command line becomes one line naming the
+/// argument and pointing at `--help`, with exit code 2, like every other error.
+fn command_line_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let tip = rendered
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(|tip| format!(" ({tip})"))
+        .unwrap_or_default();
+    eprintln!("error: {first}{tip}; see `sharplab --help` or `sharplab <command> --help`");
+    ExitCode::from(2)
 }
 
 /// Output piped into `head` and closed early ends the process quietly, as in other command-line

@@ -37,6 +37,7 @@ pub enum PrecisionArg {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)] // `--lr -1` is refused by the checks, with a reason
 pub struct MinimalArgs {
     #[command(flatten)]
     pub subset: SubsetArgs,

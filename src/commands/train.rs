@@ -30,6 +30,7 @@ use super::subset_args::{SubsetArgs, load_subset};
 use crate::experiment::store::write_atomic;
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)] // `--lr -1` is refused by the checks, with a reason
 pub struct TrainArgs {
     /// Architecture: fc-linear, fc-tanh, fc-relu, fc-elu, cnn-relu, cnn-tanh, minimalist.
     #[arg(long, default_value = "fc-tanh")]
@@ -218,6 +219,10 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
         None => None,
     };
 
+    // Refuse bad settings before anything is written.
+    config.validate(data.len())?;
+    config.net_spec(data.input_shape, data.outputs).validate()?;
+
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
     let trajectory_path = args.out.join("trajectory.csv");
@@ -241,7 +246,14 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    let outcome = sharplab_nets::train(&config, &data, resume, &mut observer)?;
+    let outcome = match sharplab_nets::train(&config, &data, resume, &mut observer) {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            drop(writer);
+            let _ = std::fs::remove_file(&trajectory_tmp);
+            return Err(err.into());
+        }
+    };
     drop(writer);
     progress.finish_and_clear();
     std::fs::rename(&trajectory_tmp, &trajectory_path)
