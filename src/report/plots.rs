@@ -396,6 +396,8 @@ fn draw_scatter(
         .map_err(plot_error(path))?;
     chart
         .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
         .x_desc(x_label)
         .y_desc(y_label)
         .label_style((FONT, 16))
