@@ -86,12 +86,27 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: the context chain joined by ": ".
-            let line = format!("{err:#}").replace('\n', " ");
-            eprintln!("error: {line}");
+            eprintln!("error: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes on one line, joined by ": ", leaving out a cause whose text the
+/// line already holds (an error that prints its source, as `{path}: {source}` does).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Help and version go out as clap prints them; a bad command line becomes one line naming the
@@ -106,16 +121,23 @@ fn command_line_error(err: clap::Error) -> ExitCode {
     ) {
         err.exit();
     }
+    // clap spreads one error over several lines (the missing arguments one per line, the
+    // possible values, a tip), then the usage; keep everything before the usage, on one line.
     let rendered = err.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let tip = rendered
+    let message = rendered
         .lines()
         .map(str::trim)
-        .find_map(|l| l.strip_prefix("tip: "))
-        .map(|tip| format!(" ({tip})"))
-        .unwrap_or_default();
-    eprintln!("error: {first}{tip}; see `sharplab --help` or `sharplab <command> --help`");
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let message = if message.is_empty() {
+        "invalid arguments"
+    } else {
+        message
+    };
+    eprintln!("error: {message}; see `sharplab --help` or `sharplab <command> --help`");
     ExitCode::from(2)
 }
 
@@ -131,7 +153,7 @@ fn restore_default_sigpipe() {
 
 /// Fast path for training: burn-flex allocates and frees tensors of a few megabytes at every
 /// step, which glibc by default serves with fresh `mmap`s (zeroed pages, page faults) and hands
-/// /// back with `munmap`/trim. Serving them from the heap and keeping freed memory made a cnn-relu
+/// back with `munmap`/trim. Serving them from the heap and keeping freed memory made a cnn-relu
 /// GD step (N = 1000) about 15% faster and its HVP 12% (`sharplab bench --only cnn-relu`, A/B
 /// on this 2-core machine; fc-tanh within noise). Peak memory is unchanged; freed memory is
 /// kept for reuse.
@@ -154,9 +176,14 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARPLAB_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colours only on a terminal (and not under NO_COLOR): a log redirected to a file or piped
+    // stays plain text.
+    use std::io::IsTerminal as _;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false)
         .without_time()
         .init();

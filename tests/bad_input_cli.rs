@@ -78,7 +78,42 @@ fn minimal_refuses_bad_depth_step_batch_and_size() {
         &["--n", "100", "--lr", "0.01", "--lrr", "1"],
         &["--lrr", "--help"],
     );
+    // a missing argument and a bad choice are named, with what to give
+    run(&["--lr", "0.01"], &["required", "--n <N>"]);
+    run(
+        &["--n", "100", "--lr", "0.01", "--precision", "f16"],
+        &["f16", "f64", "f32"],
+    );
+    assert_one_line_error(
+        &[
+            "minimal",
+            "--classes",
+            "cat,dog,frog",
+            "--n",
+            "99",
+            "--lr",
+            "0.01",
+            "--out",
+            out_s,
+        ],
+        &["exactly two classes", "not 3", "--classes a,b"],
+    );
     assert_empty(&out);
+}
+
+#[test]
+fn difficulty_refuses_negative_sizes_and_unknown_classes() {
+    if cache_or_skip(DatasetName::Cifar10).is_none() {
+        return;
+    }
+    assert_one_line_error(
+        &["difficulty", "--classes", "cat,dog", "--n", "-100"],
+        &["-100", "--n"],
+    );
+    assert_one_line_error(
+        &["difficulty", "--classes", "cat,dgo", "--n", "100"],
+        &["dgo", "0 to 9", "dog"],
+    );
 }
 
 #[test]
@@ -99,6 +134,10 @@ fn train_refuses_zero_width_large_batches_and_unknown_names() {
     run(&["--arch", "cnn-sigmoid"], &["cnn-sigmoid", "cnn-relu"]);
     run(&["--precision", "f16"], &["f16", "f64"]);
     run(&["--loss", "hinge"], &["hinge", "mse"]);
+    run(&["--sharpness-n", "0"], &["sharpness examples", "N = 50"]);
+    run(&["--sharpness-n", "51"], &["51", "N = 50"]);
+    run(&["--acc-goal", "2"], &["accuracy goal", "0 to 1"]);
+    run(&["--loss-goal", "-1"], &["loss goal", "positive"]);
     if !cfg!(feature = "wgpu") {
         run(&["--backend", "wgpu"], &["wgpu", "--features wgpu"]);
     }

@@ -149,4 +149,57 @@ fn short_cifar_run_writes_trajectory_summary_and_a_checkpoint_whose_sharpness_ma
         (value - final_sharpness).abs() < 1e-4 * final_sharpness,
         "{value} vs {final_sharpness}"
     );
+
+    // Resuming: --steps counts from the start, and the trajectory keeps the earlier rows.
+    let resume_args = |steps: &'static str| {
+        let mut args = vec![
+            "train",
+            "--arch",
+            "fc-tanh",
+            "--depth",
+            "1",
+            "--width",
+            "32",
+            "--n",
+            "200",
+            "--classes",
+            "cat,dog",
+            "--lr",
+            "0.05",
+            "--sharpness-every",
+            "5",
+            "--precision",
+            "f64",
+            "--out",
+            out_str,
+            "--resume",
+            checkpoint.to_str().unwrap(),
+        ];
+        args.extend(["--steps", steps]);
+        args
+    };
+    let refused = sharplab(&resume_args("8"), &data_dir);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("step 10") && stderr.contains("--steps above 10"),
+        "{stderr}"
+    );
+    let resumed = sharplab(&resume_args("14"), &data_dir);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("trajectory.csv")).unwrap();
+    let steps: Vec<usize> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        (0..=14).collect::<Vec<_>>(),
+        "one row per step 0..=14"
+    );
 }

@@ -155,6 +155,17 @@ fn table(report: &DatasetInfo) -> String {
 
 fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<()> {
     let subset = load_subset(ctx, &args.subset, args.n)?;
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("--out: cannot create the folder {}", parent.display()))?;
+    }
+    if args.out.is_dir() {
+        anyhow::bail!(
+            "--out {} is a folder: pass a file name such as {}",
+            args.out.display(),
+            args.out.join("subset.safetensors").display()
+        );
+    }
     export_safetensors(&subset, args.targets, &args.out).context("data export")?;
     if !ctx.quiet {
         let y_shape = match args.targets {

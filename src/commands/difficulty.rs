@@ -15,17 +15,18 @@ use std::collections::BTreeMap;
 use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
-use sharplab_data::{DatasetName, Targets};
+use sharplab_data::DatasetName;
 use sharplab_minimalist::theory::{Difficulty, difficulty, predicted_sharpness};
 use sharplab_minimalist::{DEFAULT_CUTOFF, Reduced};
 
 use super::Context;
-use super::subset_args::{SubsetArgs, load_subset};
+use super::subset_args::{SubsetArgs, load_subset, plus_minus_one_targets};
 
 /// The paper's two-class CIFAR-10 difficulties (Yoo, Song and Yun, ICML 2025), by N.
 const PAPER_CIFAR10_Q: [(usize, f64); 3] = [(100, 0.22), (300, 1.70), (1000, 44.44)];
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)] // `--n -100` is refused as not a size, not as an unknown flag
 pub struct DifficultyArgs {
     #[command(flatten)]
     pub subset: SubsetArgs,
@@ -83,9 +84,7 @@ pub fn run(ctx: &Context, args: &DifficultyArgs) -> anyhow::Result<()> {
 
 fn measure(ctx: &Context, args: &DifficultyArgs, n: usize) -> anyhow::Result<Row> {
     let chosen = load_subset(ctx, &args.subset, n)?;
-    let y = chosen
-        .targets(Targets::PlusMinusOne)
-        .context("difficulty needs ±1 targets: pass exactly two classes with --classes a,b")?;
+    let y = plus_minus_one_targets(&chosen, "the dataset difficulty Q = ‖X⁺y‖²")?;
     let reduced = Reduced::new(&chosen.x, chosen.n, chosen.d, &y, args.cutoff)
         .with_context(|| format!("subset of N = {n}"))?;
     let facts: Difficulty = difficulty(&reduced);

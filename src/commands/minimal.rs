@@ -13,21 +13,19 @@
 //! The trajectory is written while the run goes, to `trajectory.csv.tmp`, and renamed at the
 //! end; an interrupted run leaves only the `.tmp` file.
 
-use std::fs;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use sharplab_data::Targets;
 use sharplab_minimalist::{
     DEFAULT_CUTOFF, Init, Method, MinimalConfig, Precision, Reduced, Status, Summary,
     TrajectoryRow, train,
 };
 
 use super::Context;
-use super::subset_args::{SubsetArgs, load_subset};
-use crate::experiment::store::write_atomic;
+use super::subset_args::{SubsetArgs, load_subset, plus_minus_one_targets};
+use crate::experiment::store::{PendingFile, write_atomic};
 
 /// The training arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,7 +100,7 @@ pub struct MinimalArgs {
     #[arg(long, default_value_t = DEFAULT_CUTOFF)]
     pub cutoff: f64,
 
-    /// Output folder for trajectory.csv and summary.json (created if missing).
+    /// Output folder for trajectory.csv, trajectory.png and summary.json (created if missing).
     #[arg(long)]
     pub out: PathBuf,
 
@@ -165,19 +163,17 @@ impl MinimalArgs {
 pub fn run(ctx: &Context, args: &MinimalArgs) -> anyhow::Result<()> {
     let config = args.config();
     let chosen = load_subset(ctx, &args.subset, args.n)?;
-    let y = chosen.targets(Targets::PlusMinusOne).context(
-        "the minimalist model needs ±1 targets: pass exactly two classes with --classes a,b",
-    )?;
+    let y = plus_minus_one_targets(&chosen, "the minimalist model")?;
     config
         .validate(chosen.n, chosen.d)
         .context("invalid training settings")?;
     let reduced = Reduced::new(&chosen.x, chosen.n, chosen.d, &y, args.cutoff)
         .with_context(|| format!("{} subset of N = {}", args.subset.dataset, args.n))?;
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating output folder {}", args.out.display()))?;
+    super::create_out_dir(&args.out)?;
 
     let csv_path = args.out.join("trajectory.csv");
-    let csv_tmp = args.out.join("trajectory.csv.tmp");
+    let pending = PendingFile::new(&csv_path)?;
+    let csv_tmp = pending.temp_path().to_path_buf();
     let mut writer = csv::Writer::from_path(&csv_tmp)
         .with_context(|| format!("creating {}", csv_tmp.display()))?;
     writer.write_record(TrajectoryRow::csv_header(config.depth))?;
@@ -198,8 +194,7 @@ pub fn run(ctx: &Context, args: &MinimalArgs) -> anyhow::Result<()> {
         .flush()
         .with_context(|| format!("writing {}", csv_tmp.display()))?;
     drop(writer);
-    fs::rename(&csv_tmp, &csv_path)
-        .with_context(|| format!("renaming to {}", csv_path.display()))?;
+    pending.commit()?;
 
     let report = Report {
         dataset: args.subset.dataset.to_string(),
@@ -273,15 +268,33 @@ fn print_summary(args: &MinimalArgs, summary: &Summary) {
         "status {}: final loss {:.4e} (least possible {:.4e}), sharpness {:.6}",
         summary.status, summary.final_loss, summary.min_loss, summary.final_sharpness
     );
+    let bounds = match summary.bounds_kind.as_str() {
+        "imbalance_d2" => format!(
+            "at a global minimum with this run's imbalance C = {:.4e}",
+            summary.final_imbalance.unwrap_or(f64::NAN)
+        ),
+        "balanced" => {
+            let gaps = summary
+                .final_gaps
+                .iter()
+                .fold(0.0f64, |m, g| m.max(g.abs()));
+            format!(
+                "at a balanced global minimum (this run ends with C = {:.4e} and balance gaps up \
+                 to {gaps:.4e}; an unbalanced run may end outside them)",
+                summary.final_imbalance.unwrap_or(f64::NAN)
+            )
+        }
+        "linear_exact" => "exact for D = 1".to_string(),
+        other => other.to_string(),
+    };
     println!(
-        "theory: Q = {:.4}, σ₁²/N = {:.4}, Ŝ_{} = {:.6}, bounds [{:.6}, {:.6}] ({})",
+        "theory: Q = {:.4}, σ₁²/N = {:.4}, Ŝ_{} = {:.6}, bounds [{:.6}, {:.6}] {bounds}",
         summary.difficulty,
         summary.sigma1_sq_over_n,
         config.depth,
         summary.predicted_sharpness,
         summary.lower_bound,
         summary.upper_bound,
-        summary.bounds_kind
     );
     println!(
         "wrote trajectory.csv, trajectory.png and summary.json to {}",

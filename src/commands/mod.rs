@@ -12,7 +12,9 @@ pub mod sharpness;
 pub mod subset_args;
 pub mod train;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 /// What every subcommand may need from the global flags.
 #[derive(Debug, Clone)]
@@ -21,4 +23,16 @@ pub struct Context {
     pub data_dir: PathBuf,
     /// `-q`: print only errors, no progress bars.
     pub quiet: bool,
+}
+
+/// Creates the output folder `--out DIR` (and its parents), or says why it cannot be one.
+pub fn create_out_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "--out {} is a file, not a folder: pass a folder (it is created if missing)",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out: cannot create the folder {}", dir.display()))
 }

@@ -23,7 +23,8 @@ pub struct ReproduceArgs {
     #[command(flatten)]
     pub how: HowArgs,
 
-    /// Only the experiments whose names contain this text.
+    /// Only the experiments whose names contain this text; the report still lists every
+    /// experiment the results folder holds.
     #[arg(long)]
     pub only: Option<String>,
 }
@@ -62,6 +63,13 @@ pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
         reports.push(report::build_experiment(&args.out, &file.name)?);
     }
     progress.finish();
+    if args.only.is_some() {
+        // The report covers every experiment in the folder, not only the ones just run.
+        reports.clear();
+        for name in report::experiments_in(&args.out)? {
+            reports.push(report::build_experiment(&args.out, &name)?);
+        }
+    }
     let path = report::write_report(&args.out, &reports)?;
     for r in &reports {
         tracing::info!("{:<32} {}", r.name, r.outcome.label());

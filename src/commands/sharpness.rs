@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::Args;
 use sharplab_nets::dataset::load_exported;
 use sharplab_nets::sharpness::measure_sharpness;
@@ -68,13 +69,15 @@ pub fn run(ctx: &Context, args: &SharpnessArgs) -> anyhow::Result<()> {
             args.top_k
         );
     }
-    let checkpoint = load_checkpoint(&args.checkpoint)?;
+    let checkpoint = load_checkpoint(&args.checkpoint)
+        .context("--checkpoint: pass a checkpoint.safetensors that `sharplab train` wrote")?;
     let loss: Loss = match &args.loss {
         Some(name) => name.parse()?,
         None => checkpoint.loss.unwrap_or_default(),
     };
     let spec = &checkpoint.state.spec;
-    let data = load_exported(&args.data, spec.input_shape, spec.outputs)?;
+    let data = load_exported(&args.data, spec.input_shape, spec.outputs)
+        .context("--data: pass a file that `sharplab data export` wrote for this network")?;
     let options = SharpnessOptions {
         estimator,
         top_k: args.top_k,

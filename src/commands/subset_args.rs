@@ -98,3 +98,16 @@ pub fn load_once(
     loaded.push((name, data_dir.to_path_buf(), dataset));
     Ok(dataset)
 }
+
+/// The ±1 targets of a two-class subset (the first listed class +1), or one error line saying
+/// that `what` needs `--classes a,b`.
+pub fn plus_minus_one_targets(subset: &Subset, what: &str) -> anyhow::Result<Vec<f64>> {
+    subset
+        .targets(sharplab_data::Targets::PlusMinusOne)
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{what} fits ±1 targets and needs exactly two classes, not {}: pass --classes a,b (e.g. cat,dog)",
+                subset.num_classes()
+            )
+        })
+}

@@ -8,10 +8,13 @@
 //! - `checkpoint.safetensors`: the final parameters, loadable in PyTorch (see
 //!   `sharplab_nets::checkpoint`), which `--resume` continues from.
 //!
+//! A run resumed into the folder it was checkpointed in keeps the earlier rows of its
+//! `trajectory.csv`, so the file covers the whole run.
+//!
 //! # Limitations
 //!
-//! A resumed run writes a fresh `trajectory.csv` starting at the checkpoint's step; join it to
-//! the earlier one by hand.
+//! - A checkpoint records the network, not the data: resuming on another subset is not caught.
+//! - A resumed SGD run does not continue the interrupted epoch's order of batches.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -27,7 +30,7 @@ use sharplab_nets::{
 
 use super::Context;
 use super::subset_args::{SubsetArgs, load_subset};
-use crate::experiment::store::write_atomic;
+use crate::experiment::store::{PendingFile, write_atomic};
 
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)] // `--lr -1` is refused by the checks, with a reason
@@ -201,6 +204,40 @@ impl TrainArgs {
     }
 }
 
+/// The header and the rows before step `before` of an existing trajectory, when it has the
+/// columns this version writes (`step` first); `None` otherwise.
+fn earlier_rows(
+    path: &std::path::Path,
+    before: usize,
+) -> Option<(csv::StringRecord, Vec<csv::StringRecord>)> {
+    let mut reader = csv::Reader::from_path(path).ok()?;
+    let header = reader.headers().ok()?.clone();
+    let expected = [
+        "step",
+        "loss",
+        "accuracy",
+        "sharpness",
+        "two_over_lr",
+        "hvps",
+    ];
+    if header.iter().collect::<Vec<_>>() != expected {
+        tracing::warn!(
+            "{} has other columns; the resumed run's trajectory starts at the checkpoint",
+            path.display()
+        );
+        return None;
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.ok()?;
+        let step: usize = record.get(0)?.parse().ok()?;
+        if step < before {
+            rows.push(record);
+        }
+    }
+    Some((header, rows))
+}
+
 pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     let subset = load_subset(ctx, &args.subset, args.n)?;
@@ -215,21 +252,51 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     };
     let data = Dataset::new(subset.x.clone(), y, subset.shape, outputs)?;
     let resume = match &args.resume {
-        Some(path) => Some(load_checkpoint(path)?.state),
+        Some(path) => Some(
+            load_checkpoint(path)
+                .context("--resume: pass a checkpoint.safetensors that `sharplab train` wrote")?
+                .state,
+        ),
         None => None,
     };
+    if let Some(state) = &resume
+        && state.step >= config.steps
+    {
+        anyhow::bail!(
+            "--resume: the checkpoint is at step {}, and --steps {} counts from the start: \
+             pass --steps above {}",
+            state.step,
+            config.steps,
+            state.step
+        );
+    }
 
     // Refuse bad settings before anything is written.
     config.validate(data.len())?;
     config.net_spec(data.input_shape, data.outputs).validate()?;
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
+    super::create_out_dir(&args.out)?;
     let trajectory_path = args.out.join("trajectory.csv");
-    let trajectory_tmp = args.out.join("trajectory.csv.tmp");
+    let pending = PendingFile::new(&trajectory_path)?;
+    let trajectory_tmp = pending.temp_path().to_path_buf();
     let file = File::create(&trajectory_tmp)
         .with_context(|| format!("cannot write {}", trajectory_tmp.display()))?;
-    let mut writer = csv::Writer::from_writer(file);
+    // Resumed into the folder of the run it continues: keep that run's rows before the
+    // checkpoint, so that trajectory.csv covers the whole run.
+    let earlier = match &resume {
+        Some(state) => earlier_rows(&trajectory_path, state.step),
+        None => None,
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(earlier.is_none())
+        .from_writer(file);
+    if let Some((header, rows)) = &earlier {
+        for record in std::iter::once(header).chain(rows) {
+            writer
+                .write_record(record)
+                .with_context(|| format!("cannot write {}", trajectory_tmp.display()))?;
+        }
+    }
     let progress = progress_bar(ctx, &config, resume.as_ref().map_or(0, |s| s.step));
 
     let mut observer = |row: &Row| -> Result<(), NetsError> {
@@ -246,18 +313,11 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    let outcome = match sharplab_nets::train(&config, &data, resume, &mut observer) {
-        Ok(outcome) => outcome,
-        Err(err) => {
-            drop(writer);
-            let _ = std::fs::remove_file(&trajectory_tmp);
-            return Err(err.into());
-        }
-    };
+    // On an error, dropping `pending` removes the temporary trajectory.
+    let outcome = sharplab_nets::train(&config, &data, resume, &mut observer)?;
     drop(writer);
     progress.finish_and_clear();
-    std::fs::rename(&trajectory_tmp, &trajectory_path)
-        .with_context(|| format!("cannot write {}", trajectory_path.display()))?;
+    pending.commit()?;
 
     let checkpoint_path = args.out.join("checkpoint.safetensors");
     save_checkpoint(

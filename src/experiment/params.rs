@@ -1,4 +1,5 @@
-//! Typed access to a run's parameters, with errors that name the parameter and the run.
+//! Typed access to a run's parameters, with errors that name the parameter (the runner adds
+//! the experiment and the run).
 //!
 //! # Limitations
 //!
@@ -20,23 +21,14 @@ impl<'a> ParamReader<'a> {
     }
 
     fn missing(&self, key: &str) -> anyhow::Error {
-        anyhow!(
-            "run {}: parameter `{key}` is missing; add it to [base] or [sweep]",
-            self.run.id
-        )
+        anyhow!("parameter `{key}` is missing; add it to [base] or [sweep]")
     }
 
     fn wrong(&self, key: &str, what: &str) -> anyhow::Error {
         anyhow!(
-            "run {}: parameter `{key}` = {} must be {what}",
-            self.run.id,
+            "parameter `{key}` = {} must be {what}",
             self.run.params[key]
         )
-    }
-
-    /// The id of the run these parameters belong to, for error messages.
-    pub fn run_id(&self) -> &str {
-        &self.run.id
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -89,10 +81,7 @@ impl<'a> ParamReader<'a> {
         match (self.opt_f64("lr")?, self.opt_f64("lr_factor")?) {
             (Some(lr), None) => Ok(lr),
             (None, Some(factor)) => Ok(factor * 2.0 / reference_sharpness),
-            (Some(_), Some(_)) => bail!(
-                "run {}: give either `lr` or `lr_factor`, not both",
-                self.run.id
-            ),
+            (Some(_), Some(_)) => bail!("give either `lr` or `lr_factor`, not both"),
             (None, None) => Err(self.missing("lr")),
         }
     }

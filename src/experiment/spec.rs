@@ -7,10 +7,13 @@
 //! and `[[plot]]` tables. Each run gets a stable id built from its sweep values, so that a
 //! rerun finds it again and `--shard i/n` slices a sweep the same way on every machine.
 //!
+//! Loading a file refuses a parameter its kind does not read (a misspelt key would otherwise
+//! fall back to a default without a word).
+//!
 //! # Limitations
 //!
-//! Parameters are checked only by the run kind that reads them: a misspelt key in `[base]` is
-//! ignored rather than reported.
+//! The names in `[[verdict]]` and `[[plot]]` tables are checked only against the runs' results:
+//! a misspelt one makes the verdict inconclusive ("no run has ...") or the plot empty.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +42,28 @@ pub enum RunKind {
     Network,
 }
 
+impl Scale {
+    /// How the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Quick => "quick",
+            Scale::Default => "default",
+            Scale::Full => "full",
+        }
+    }
+}
+
+impl RunKind {
+    /// The name experiment files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunKind::Minimalist => "minimalist",
+            RunKind::Difficulty => "difficulty",
+            RunKind::Network => "network",
+        }
+    }
+}
+
 /// One experiment file, as written.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +90,10 @@ pub struct ExperimentFile {
     pub verdict: Vec<VerdictRule>,
     #[serde(default)]
     pub plot: Vec<PlotSpec>,
+    /// The scale this copy runs at: set by [`ExperimentFile::at_scale`] in the copy stored
+    /// beside the results, so the report can say it; not written in experiment files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
 }
 
 /// How the lists of a sweep combine into runs.
@@ -246,6 +275,12 @@ impl ExperimentFile {
                 stem
             );
         }
+        if file.scale.is_some() {
+            bail!(
+                "{}: `scale` is set by the runner; choose it with --quick or --full instead",
+                path.display()
+            );
+        }
         file.check()
             .with_context(|| format!("in experiment file {}", path.display()))?;
         Ok(file)
@@ -255,6 +290,29 @@ impl ExperimentFile {
         for (key, values) in self.all_sweeps() {
             if values.is_empty() {
                 bail!("sweep.{key} is an empty list; give at least one value");
+            }
+        }
+        let known = crate::experiment::kinds::known_params(self.kind);
+        let scales = [("quick", &self.quick), ("full", &self.full)];
+        let scale_keys = scales.into_iter().flat_map(|(scale, o)| {
+            o.iter().flat_map(move |o| {
+                let base = o.base.keys().map(move |k| (format!("{scale}.base"), k));
+                let sweep = o.sweep.keys().map(move |k| (format!("{scale}.sweep"), k));
+                base.chain(sweep)
+            })
+        });
+        let own_keys = self
+            .base
+            .keys()
+            .map(|k| ("base".to_string(), k))
+            .chain(self.sweep.keys().map(|k| ("sweep".to_string(), k)));
+        for (table, key) in own_keys.chain(scale_keys) {
+            if !known.contains(&key.as_str()) {
+                bail!(
+                    "[{table}] has `{key}`, which a {} run does not read; use one of: {}",
+                    self.kind.name(),
+                    known.join(", ")
+                );
             }
         }
         Ok(())
@@ -281,6 +339,7 @@ impl ExperimentFile {
         }
         resolved.quick = None;
         resolved.full = None;
+        resolved.scale = Some(scale);
         resolved
     }
 
@@ -423,6 +482,37 @@ mod tests {
         [quick.sweep]
         n = [100]
     "#;
+
+    #[test]
+    fn every_shipped_experiment_file_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                ExperimentFile::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+                count += 1;
+            }
+        }
+        assert!(count >= 10, "only {count} experiment files");
+    }
+
+    #[test]
+    fn a_misspelt_parameter_is_refused_wherever_it_is() {
+        for (table, line) in [
+            ("base", "[base]\nlr_factr = 0.5"),
+            ("sweep", "[sweep]\nstepz = [1, 2]"),
+            ("quick.base", "[quick.base]\nstepss = 10"),
+        ] {
+            let text = format!(
+                "name = \"e\"\nclaim = \"c\"\npaper = \"p\"\nkind = \"minimalist\"\n{line}\n"
+            );
+            let err = parse(&text).check().unwrap_err().to_string();
+            assert!(err.contains(&format!("[{table}]")), "{err}");
+            assert!(err.contains("does not read"), "{err}");
+        }
+        assert!(parse(GRID).check().is_ok());
+    }
 
     #[test]
     fn grid_has_the_product_of_list_lengths_and_unique_ids() {

@@ -49,10 +49,42 @@ pub struct RunRecord {
     pub id: String,
     pub params: Params,
     pub status: RunStatus,
-    /// Scalar results by name (`final_sharpness`, `predicted_sharpness`, `Q`, ...).
+    /// Scalar results by name (`final_sharpness`, `predicted_sharpness`, `Q`, ...). A value
+    /// that is not finite (the final sharpness of a diverged run) is stored as JSON `null` and
+    /// read back as NaN.
+    #[serde(with = "nan_as_null")]
     pub metrics: BTreeMap<String, f64>,
     /// Whether `runs/<id>.csv` holds a trajectory.
     pub has_trajectory: bool,
+}
+
+/// JSON has no NaN or infinity: such metrics go out as `null` and come back as NaN, so the
+/// record of a diverged run reads back like any other.
+mod nan_as_null {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        metrics: &BTreeMap<String, f64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            metrics
+                .iter()
+                .map(|(name, &value)| (name, value.is_finite().then_some(value))),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, f64>, D::Error> {
+        let stored = BTreeMap::<String, Option<f64>>::deserialize(deserializer)?;
+        Ok(stored
+            .into_iter()
+            .map(|(name, value)| (name, value.unwrap_or(f64::NAN)))
+            .collect())
+    }
 }
 
 /// Paths of one experiment's outputs.
@@ -81,8 +113,16 @@ impl ExperimentDir {
     }
 
     /// The finished record of run `id`, if there is one whose parameters equal `params`.
+    /// A record that cannot be read is reported and treated as unfinished, so the run is done
+    /// again and its record replaced.
     pub fn finished(&self, id: &str, params: &Params) -> Option<RunRecord> {
-        let record = self.read_record(id).ok()??;
+        let record = match self.read_record(id) {
+            Ok(record) => record?,
+            Err(err) => {
+                tracing::warn!("{err:#}");
+                return None;
+            }
+        };
         (record.params == *params).then_some(record)
     }
 
@@ -133,14 +173,27 @@ pub struct PendingFile {
 }
 
 impl PendingFile {
+    /// A file written under `<name>.tmp` (`runs/a.json` → `runs/a.json.tmp`).
     pub fn new(final_path: &Path) -> anyhow::Result<Self> {
+        let mut name = final_path.file_name().unwrap_or_default().to_os_string();
+        name.push(".tmp");
+        Self::with_temp(final_path, final_path.with_file_name(name))
+    }
+
+    /// A file written under `<stem>.tmp.<extension>` (`a.png` → `a.tmp.png`), for writers that
+    /// choose the format by the extension.
+    pub fn keeping_extension(final_path: &Path) -> anyhow::Result<Self> {
+        let extension = final_path.extension().unwrap_or_default().to_os_string();
+        let mut temp = std::ffi::OsString::from("tmp.");
+        temp.push(extension);
+        Self::with_temp(final_path, final_path.with_extension(temp))
+    }
+
+    fn with_temp(final_path: &Path, temp_path: PathBuf) -> anyhow::Result<Self> {
         if let Some(parent) = final_path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create folder {}", parent.display()))?;
         }
-        let mut name = final_path.file_name().unwrap_or_default().to_os_string();
-        name.push(".tmp");
-        let temp_path = final_path.with_file_name(name);
         if let Ok(mut paths) = IN_PROGRESS.lock() {
             paths.push(temp_path.clone());
         }
@@ -212,6 +265,34 @@ mod tests {
         std::fs::write(pending.temp_path(), b"half").unwrap();
         drop(pending);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_diverged_record_with_a_nan_metric_reads_back_as_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let exp = ExperimentDir::new(dir.path(), "e");
+        let params = Params::new();
+        let record = RunRecord {
+            id: "r".into(),
+            params: params.clone(),
+            status: RunStatus::Diverged,
+            metrics: BTreeMap::from([
+                ("final_sharpness".to_string(), f64::NAN),
+                ("final_loss".to_string(), f64::INFINITY),
+                ("predicted_sharpness".to_string(), 12.5),
+            ]),
+            has_trajectory: true,
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(json.contains("\"final_sharpness\":null"), "{json}");
+        write_atomic(&exp.record_path("r"), json.as_bytes()).unwrap();
+        let back = exp
+            .finished("r", &params)
+            .expect("the diverged run counts as finished");
+        assert_eq!(back.status, RunStatus::Diverged);
+        assert!(back.metrics["final_sharpness"].is_nan());
+        assert!(back.metrics["final_loss"].is_nan());
+        assert_eq!(back.metrics["predicted_sharpness"], 12.5);
     }
 
     #[test]

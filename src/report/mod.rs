@@ -28,6 +28,8 @@ use verdict::{Outcome, RuleVerdict};
 #[derive(Debug, Clone, Serialize)]
 pub struct ExperimentReport {
     pub name: String,
+    /// The scale the stored runs were made at (`None` for results of older versions).
+    pub scale: Option<crate::experiment::spec::Scale>,
     pub claim: String,
     pub paper: String,
     pub outcome: Outcome,
@@ -94,6 +96,7 @@ pub fn build_experiment(results: &Path, name: &str) -> anyhow::Result<Experiment
     let plots = draw_plots(results, &file, &records, &trajectories)?;
     let report = ExperimentReport {
         name: file.name.clone(),
+        scale: file.scale,
         claim: file.claim.clone(),
         paper: file.paper.clone(),
         outcome,
@@ -348,6 +351,25 @@ pub fn write_report(results: &Path, reports: &[ExperimentReport]) -> anyhow::Res
          of that name under experiments/. The verdict follows from the numbers in the \
          \"ours\" column by the rule in the file.\n\n",
     );
+    let mut scales: Vec<&str> = reports
+        .iter()
+        .map(|r| r.scale.map_or("unrecorded", |s| s.name()))
+        .collect();
+    scales.sort_unstable();
+    scales.dedup();
+    let command = match scales.as_slice() {
+        ["quick"] => " (`sharplab reproduce --quick`)",
+        ["default"] => " (`sharplab reproduce`)",
+        ["full"] => " (`sharplab reproduce --full`)",
+        _ => "",
+    };
+    let _ = writeln!(
+        md,
+        "Made by sharplab {} at the {} scale{}{command}.\n",
+        env!("CARGO_PKG_VERSION"),
+        scales.join(" and "),
+        if scales.len() > 1 { "s" } else { "" },
+    );
     md.push_str("| claim | paper | ours | verdict |\n|---|---|---|---|\n");
     for r in reports {
         let ours: Vec<String> = r.rules.iter().map(|v| v.why.clone()).collect();
@@ -356,9 +378,9 @@ pub fn write_report(results: &Path, reports: &[ExperimentReport]) -> anyhow::Res
             "| [{}]({}/summary.md): {} | {} | {} | **{}** |",
             r.name,
             r.name,
-            r.claim.replace('|', "/"),
-            r.paper.replace('|', "/"),
-            ours.join("; ").replace('|', "/"),
+            r.claim.replace('|', "\\|"),
+            r.paper.replace('|', "\\|"),
+            ours.join("; ").replace('|', "\\|"),
             r.outcome.label()
         );
     }

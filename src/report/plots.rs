@@ -13,10 +13,12 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{Context as _, anyhow};
+use plotters::coord::combinators::WithKeyPoints;
 use plotters::prelude::*;
 
 use super::trajectory::Trajectory;
 use super::verdict::pearson;
+use crate::experiment::store::PendingFile;
 
 const WIDTH: u32 = 1000;
 const FONT: &str = "sans-serif";
@@ -74,12 +76,9 @@ fn write_atomically(
     path: &Path,
     draw: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let temp = path.with_extension("tmp.png");
-    if let Err(err) = draw(&temp) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err);
-    }
-    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+    let pending = PendingFile::keeping_extension(path)?;
+    draw(pending.temp_path())?;
+    pending.commit()
 }
 
 /// An axis tick: at most four significant digits, no trailing zeros, and an exponent only
@@ -104,6 +103,46 @@ fn tick(value: &f64) -> String {
     } else {
         text
     }
+}
+
+/// A log axis over [lo, hi] with ticks a reader can use whatever its width: 1, 2, 5 × 10ᵏ, or
+/// every 1…9 × 10ᵏ on an axis narrower than that gives three of, or every decade (or every
+/// other) on a wide one; the 1…9 × 10ᵏ points draw the light grid when there are few enough.
+/// (plotters' own log axis labels its light points too, crowding the top of every decade.)
+fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let (bold, light) = log_ticks(lo, hi);
+    (lo..hi)
+        .log_scale()
+        .with_key_points(bold)
+        .with_light_points(light)
+}
+
+/// The labelled and the light ticks of [`log_axis`].
+fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let within = |multipliers: &[f64]| -> Vec<f64> {
+        let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+        (first..=last)
+            .flat_map(|e| multipliers.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect()
+    };
+    let every: Vec<f64> = (1..=9).map(f64::from).collect();
+    let dense = within(&every);
+    let mut bold = within(&[1.0, 2.0, 5.0]);
+    if bold.len() < 3 {
+        bold = dense.clone();
+    }
+    if bold.len() > 10 {
+        bold = within(&[1.0]);
+        let stride = bold.len().div_ceil(8);
+        bold = bold.into_iter().step_by(stride).collect();
+    }
+    if bold.len() < 2 {
+        // narrower than from one 1…9 × 10ᵏ point to the next: both ends
+        bold = vec![lo, hi];
+    }
+    let light = if dense.len() <= 40 { dense } else { Vec::new() };
+    (bold, light)
 }
 
 /// The range of `values` with a margin, or `fallback` when there are none.
@@ -217,7 +256,7 @@ fn draw_trajectories(path: &Path, title: &str, lines: &[TrajectoryLine]) -> anyh
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..max_step, (l_lo..l_hi).log_scale())
+        .build_cartesian_2d(0.0..max_step, log_axis(l_lo, l_hi))
         .map_err(plot_error(path))?;
     chart
         .configure_mesh()
@@ -347,9 +386,9 @@ fn draw_trend(
     }
     match (log_x, log_y) {
         (false, false) => draw_on!(xs.0..xs.1, ys.0..ys.1),
-        (true, false) => draw_on!((xs.0..xs.1).log_scale(), ys.0..ys.1),
-        (false, true) => draw_on!(xs.0..xs.1, (ys.0..ys.1).log_scale()),
-        (true, true) => draw_on!((xs.0..xs.1).log_scale(), (ys.0..ys.1).log_scale()),
+        (true, false) => draw_on!(log_axis(xs.0, xs.1), ys.0..ys.1),
+        (false, true) => draw_on!(xs.0..xs.1, log_axis(ys.0, ys.1)),
+        (true, true) => draw_on!(log_axis(xs.0, xs.1), log_axis(ys.0, ys.1)),
     }
     root.present().map_err(plot_error(path))?;
     Ok(())
@@ -392,12 +431,10 @@ fn draw_scatter(
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(80)
-        .build_cartesian_2d((lo..hi).log_scale(), (lo..hi).log_scale())
+        .build_cartesian_2d(log_axis(lo, hi), log_axis(lo, hi))
         .map_err(plot_error(path))?;
     chart
         .configure_mesh()
-        .x_labels(6)
-        .y_labels(6)
         .x_desc(x_label)
         .y_desc(y_label)
         .label_style((FONT, 16))
@@ -413,7 +450,7 @@ fn draw_scatter(
             BLACK.stroke_width(1),
         ))
         .map_err(plot_error(path))?
-        .label("measured = predicted (dashed)")
+        .label("measured = predicted")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
     chart
         .draw_series(
@@ -441,6 +478,24 @@ fn draw_scatter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_ticks_label_every_width_of_axis() {
+        // less than a decade, not containing a power of ten: 1…9 × 10ᵏ points
+        let (bold, _) = log_ticks(144.0, 588.0);
+        assert_eq!(bold, vec![200.0, 300.0, 400.0, 500.0]);
+        // a few decades: 1, 2, 5 × 10ᵏ
+        let (bold, light) = log_ticks(0.015, 0.9);
+        assert_eq!(bold, vec![0.02, 0.05, 0.1, 0.2, 0.5]);
+        assert!(light.len() > bold.len());
+        // many decades: powers of ten, at most ten labels
+        let (bold, light) = log_ticks(1e-12, 1e6);
+        assert!(bold.len() <= 10 && bold.len() >= 5, "{bold:?}");
+        assert!(light.is_empty());
+        // narrower than 1…9 × 10ᵏ spacing: the ends
+        let (bold, _) = log_ticks(201.0, 202.0);
+        assert_eq!(bold, vec![201.0, 202.0]);
+    }
 
     #[test]
     fn ticks_are_short_and_keep_their_value() {

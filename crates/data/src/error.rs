@@ -78,7 +78,10 @@ pub enum DataError {
     UnrecognizedSource { path: PathBuf },
 
     /// The prepared cache is absent.
-    #[error("{path} not found: the {dataset} cache is missing; run `{fix}`")]
+    #[error(
+        "{path} not found: the {dataset} cache is missing; run `{fix}`, or point at an existing \
+         cache with --data-dir DIR or SHARPLAB_DATA_DIR=DIR"
+    )]
     CacheMissing {
         dataset: String,
         path: PathBuf,
@@ -127,11 +130,11 @@ pub enum DataError {
     },
 
     /// A class name or index the dataset does not have.
-    #[error("{dataset} has no class `{name}`; use a name or index 0..{count} from: {valid}")]
+    #[error("{dataset} has no class `{name}`; use an index 0 to {last} or a name from: {valid}")]
     UnknownClass {
         dataset: String,
         name: String,
-        count: usize,
+        last: usize,
         valid: String,
     },
 

@@ -229,7 +229,7 @@ fn class_id(ds: &Dataset, name: &str) -> Result<usize, DataError> {
     by_name.or(by_index).ok_or_else(|| DataError::UnknownClass {
         dataset: ds.name.to_string(),
         name: name.to_string(),
-        count: ds.class_names.len(),
+        last: ds.class_names.len() - 1,
         valid: ds.class_names.join(", "),
     })
 }

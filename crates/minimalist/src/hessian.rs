@@ -203,8 +203,11 @@ impl Arrowhead {
                 hi = lambda;
             }
             let step = value / slope;
-            if step.abs() <= 4.0 * f64::EPSILON * lambda.abs() {
-                // The Newton step is below rounding: λ is the root to working precision. (Left
+            if step.abs() <= 4.0 * f64::EPSILON * lambda.abs()
+                && step.abs() <= 1e-4 * (lambda - top_diag)
+            {
+                // The Newton step is below rounding and small against the distance to the
+                // pole: λ is the root to working precision. (Left
                 // to the bracket test below, λ − step would round to λ = lo and be rejected for
                 // a bisection step far away.)
                 return Tracked::at(lambda, lower);
@@ -215,11 +218,17 @@ impl Arrowhead {
             } else {
                 0.5 * (lo + hi)
             };
-            // Newton converges quadratically here (φ is convex and decreasing on the bracket's
-            // side of the pole), so after a step of relative size ≤ 1e-9 the next iterate is
-            // already at rounding level: return it without another O(r) evaluation.
+            // Newton converges quadratically once its step is small against the distance to
+            // the pole at max aᵢ (φ is convex and decreasing there, with curvature on that
+            // scale), so after a step of relative size ≤ 1e-9 that is also ≤ 1e-4 of that
+            // distance the next iterate is at rounding level: return it without another O(r)
+            // evaluation. Close to the pole a small step proves nothing: there φ ≈ c/(λ − a)
+            // and each Newton step only about doubles λ − a.
             let tolerance = 4.0 * f64::EPSILON * next.abs();
-            let newton_step_small = newton == next && (next - lambda).abs() <= 1e-9 * next.abs();
+            let step_size = (next - lambda).abs();
+            let newton_step_small = newton == next
+                && step_size <= 1e-9 * next.abs()
+                && step_size <= 1e-4 * (next - top_diag);
             if newton_step_small || (next - lambda).abs() <= tolerance || hi - lo <= tolerance {
                 return Tracked::at(next, lower);
             }
@@ -352,4 +361,52 @@ fn top_eigenpair_jacobi(m: usize, matrix: &[f64]) -> (f64, Vec<f64>) {
         a[best * m + best],
         (0..m).map(|k| vectors[k * m + best]).collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::support::{dense_eigenvalues, relative};
+
+    /// D = 2 with a = (10, 1, 0.5), b = (0.3, 0.3, 0.2), M = 2: the top eigenvalue lies about
+    /// 1.1e-3 above the pole at 10.
+    fn near_pole() -> Arrowhead {
+        Arrowhead {
+            diag: vec![10.0, 1.0, 0.5],
+            border: vec![0.3, 0.3, 0.2],
+            loo: vec![1.0],
+            block: vec![2.0],
+        }
+    }
+
+    #[test]
+    fn a_start_a_hair_above_the_pole_still_finds_the_root() {
+        let hessian = near_pole();
+        let dense = dense_eigenvalues(&hessian.to_dense(), hessian.dim());
+        let top = dense[dense.len() - 1];
+        assert!(
+            top > 10.001,
+            "the example's root is not near the pole: {top}"
+        );
+        let cold = hessian.top_eigenvalue(None);
+        assert!(relative(cold, top, 1e-300) < 1e-12, "cold {cold} vs {top}");
+        for above in [1e-13, 1e-11, 1e-9, 1e-7] {
+            let warm = hessian.top_eigenvalue(Some(10.0 * (1.0 + above)));
+            assert!(
+                relative(warm, top, 1e-300) < 1e-12,
+                "warm 10·(1 + {above:e}): {warm} vs {top}"
+            );
+            // the previous point's root sat that close to its pole
+            let previous = Tracked {
+                value: 10.0 * (1.0 + above),
+                gap: 10.0 * above,
+            };
+            let tracked = hessian.top_eigenvalue_tracked(Some(previous)).value;
+            assert!(
+                relative(tracked, top, 1e-300) < 1e-12,
+                "tracked from a gap of {:e}: {tracked} vs {top}",
+                10.0 * above
+            );
+        }
+    }
 }

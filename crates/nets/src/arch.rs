@@ -101,6 +101,28 @@ impl std::str::FromStr for Arch {
     }
 }
 
+/// In words, as error messages name a network: "fc-tanh, 2 hidden layers of 200, with
+/// biases, on [3, 32, 32] inputs, 10 outputs".
+impl std::fmt::Display for NetSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.arch)?;
+        match self.arch {
+            Arch::CnnRelu | Arch::CnnTanh => {}
+            Arch::Minimalist => write!(f, ", D = {}", self.depth)?,
+            _ => write!(f, ", {} hidden layers of {}", self.depth, self.width)?,
+        }
+        if self.arch != Arch::Minimalist {
+            let bias = if self.bias { "with" } else { "without" };
+            write!(f, ", {bias} biases")?;
+        }
+        write!(
+            f,
+            ", on {:?} inputs, {} outputs",
+            self.input_shape, self.outputs
+        )
+    }
+}
+
 impl std::fmt::Display for Arch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -76,6 +76,11 @@ impl<B: Backend> Problem<B> {
                 data.input_shape, data.outputs, spec.arch, spec.input_shape, spec.outputs
             )));
         }
+        if data.is_empty() {
+            return Err(NetsError::InvalidData(
+                "no examples: a loss needs at least one".to_string(),
+            ));
+        }
         if chunk_size == 0 {
             return Err(NetsError::config(
                 "chunk size",

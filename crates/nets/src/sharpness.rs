@@ -8,6 +8,12 @@
 //!
 //! # Limitations
 //!
+//! A warm start carries a risk no stopping test removes: if another eigenvalue has overtaken
+//! the previous top one and the old eigenvector holds almost none of its direction, a few
+//! products can settle on the old one. Lanczos makes at least three products from a warm start
+//! to give the Krylov space a chance to reach it; power iteration has no such guard. A cold
+//! start (no previous vector) is free of this.
+//!
 //! Each product crosses between host and device once (the solvers work on host vectors); at
 //! P ≈ 650k that is a few milliseconds against ~0.1 s for the product itself. Lanczos keeps its
 //! whole basis on the host (8·P bytes per product).
@@ -140,6 +146,9 @@ impl<B: Backend> SymmetricOperator for HessianOperator<'_, B> {
     }
 }
 
+/// The fewest products a warm-started Lanczos estimate makes.
+const WARM_MIN_PRODUCTS: usize = 3;
+
 /// Estimates the top of ∇²L(θ)'s spectrum, warm-started from `start` (e.g. the previous top
 /// eigenvector) when given.
 pub fn estimate_sharpness<B: Backend>(
@@ -153,12 +162,20 @@ pub fn estimate_sharpness<B: Backend>(
         |err: sharplab_spectrum::SpectrumError| NetsError::Spectrum(err.to_string());
     let estimate = match options.estimator {
         Estimator::Lanczos => {
+            // A warm start gets three products at least: the previous top eigenvector may by
+            // now belong to the second eigenvalue (a crossing), and would pass after one.
+            let min_products = if start.is_some() {
+                WARM_MIN_PRODUCTS
+            } else {
+                1
+            };
             let result = lanczos(
                 &mut operator,
                 &LanczosOptions {
                     k: options.top_k.max(1),
                     tol: options.tol,
                     max_products: options.max_products,
+                    min_products,
                     start,
                     seed: options.seed,
                 },

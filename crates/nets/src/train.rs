@@ -153,6 +153,33 @@ impl TrainConfig {
         if self.eval_every == 0 {
             return Err(NetsError::config("eval_every", 0, "use 1 or more"));
         }
+        if let Some(examples) = self.sharpness_examples
+            && (examples == 0 || examples > n)
+        {
+            return Err(NetsError::config(
+                "sharpness examples",
+                examples,
+                format!("use 1 to N = {n}, or leave it out to use every training example"),
+            ));
+        }
+        if let Some(goal) = self.loss_goal
+            && !(goal.is_finite() && goal > 0.0)
+        {
+            return Err(NetsError::config(
+                "loss goal",
+                goal,
+                "use a positive training loss to stop at",
+            ));
+        }
+        if let Some(goal) = self.acc_goal
+            && !(0.0..=1.0).contains(&goal)
+        {
+            return Err(NetsError::config(
+                "accuracy goal",
+                goal,
+                "use a fraction from 0 to 1, e.g. 0.99",
+            ));
+        }
         if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
             return Err(NetsError::config(
                 "init scale",
@@ -405,9 +432,9 @@ fn initial_state<B: Backend>(
         return Err(NetsError::Checkpoint {
             path: "(resume)".into(),
             reason: format!(
-                "it holds a {} net ({:?}), but the run asks for {:?}: resume with the same \
-                 --arch, --depth, --width, --bias and data",
-                state.spec.arch, state.spec, spec
+                "it holds a {} net, but the run asks for a {}: resume with the same --arch, \
+                 --depth, --width, --bias and data",
+                state.spec, spec
             ),
         });
     }

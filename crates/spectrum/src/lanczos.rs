@@ -47,6 +47,11 @@ pub struct LanczosOptions {
     pub tol: f64,
     /// At most this many products v ↦ Hv (= Lanczos vectors m).
     pub max_products: usize,
+    /// At least this many products before the stopping test may end the run (clamped to the
+    /// dimension; default 1). A warm start that is already an eigenvector of a lower
+    /// eigenvalue (the previous top one, since overtaken) passes the test after one product;
+    /// a few more let the Krylov space reach the direction that overtook it.
+    pub min_products: usize,
     /// Warm start, used as the first Lanczos vector q₁ (e.g. the previous top eigenvector);
     /// `None` draws a random one from `seed`.
     pub start: Option<Vec<f64>>,
@@ -60,6 +65,7 @@ impl Default for LanczosOptions {
             k: 1,
             tol: 1e-6,
             max_products: 200,
+            min_products: 1,
             start: None,
             seed: 0,
         }
@@ -99,6 +105,7 @@ pub fn lanczos(
     if dim == 0 {
         return Ok(LanczosResult::empty());
     }
+    let min_products = opts.min_products.min(dim);
     let mut rng = seeded_rng(opts.seed);
     let mut state = Krylov::new(start_vector(opts.start.as_deref(), dim, &mut rng)?);
     let mut op = CountedOperator::new(op);
@@ -109,8 +116,9 @@ pub fn lanczos(
         let invariant = beta_m <= INVARIANT_TOL * state.scale || m == dim;
         let exhausted = op.products >= opts.max_products;
 
-        // The stopping test, after every product once there are k Ritz values.
-        if m >= wanted || exhausted {
+        // The stopping test, after every product once there are k Ritz values (and at least
+        // `min_products` products).
+        if (m >= wanted && op.products >= min_products) || exhausted {
             let ritz = top_eigenpairs(&state.alpha, &state.beta, wanted)?;
             let residuals = ritz_residuals(&ritz, if invariant { 0.0 } else { beta_m });
             let converged = residuals.len() == wanted && residuals.iter().all(|r| *r < opts.tol);
@@ -320,6 +328,36 @@ mod tests {
         let result = lanczos(&mut known.matrix, &opts).unwrap();
         assert_eq!(result.products, 1);
         assert!((result.values[0] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_minimum_of_products_finds_the_eigenvalue_that_overtook_the_warm_start() {
+        // The warm start is the eigenvector of 2, with a trace of the top one's direction, as
+        // after an eigenvalue crossing; without a minimum the test passes after one product.
+        let mut known = with_spectrum(&[3.0, 2.0, 1.0, 0.0], 16);
+        let start: Vec<f64> = known.eigenvectors[1]
+            .iter()
+            .zip(&known.eigenvectors[0])
+            .map(|(second, top)| second + 1e-4 * top)
+            .collect();
+        let loose = LanczosOptions {
+            start: Some(start),
+            ..options(1, 1e-3, 10)
+        };
+        let once = lanczos(&mut known.matrix, &loose).unwrap();
+        assert_eq!(once.products, 1);
+        assert!((once.values[0] - 2.0).abs() < 1e-6);
+        let guarded = LanczosOptions {
+            min_products: 3,
+            ..loose
+        };
+        let result = lanczos(&mut known.matrix, &guarded).unwrap();
+        assert!(result.products >= 3 && result.converged);
+        assert!(
+            (result.values[0] - 3.0).abs() < 1e-10,
+            "{:?}",
+            result.values
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Parameters (besides the data ones of the parent module): `depth` (D), `lr` or `lr_factor`
 //! (η = lr_factor · 2/Ŝ_D, so "small" and "edge of stability" mean the same at every N),
 //! `batch_size` (SGD; omitted: full-batch GD), `flow` (gradient flow), `steps`,
-//! `precision` ("f64" or "f32"), `init_scale` (α), `balanced`, `record_every`,
+//! `precision` ("f64" or "f32"), `init_scale` (α), `balanced`, `record_every` (default 10),
 //! `sharpness_every` (default 1; 0 computes it only in recorded rows), `loss_goal` (converged
 //! once L − L_min is at most this; default 1e-10), `stop_at_convergence` (default true).
 //!
@@ -21,6 +21,23 @@ use super::{KindContext, KindOutput, reduced_pm1, subset};
 use crate::experiment::params::ParamReader;
 use crate::experiment::spec::RunSpec;
 use crate::experiment::store::RunStatus;
+
+/// The parameters this kind reads, besides the data ones.
+pub(super) const PARAMS: &[&str] = &[
+    "depth",
+    "lr",
+    "lr_factor",
+    "batch_size",
+    "flow",
+    "steps",
+    "precision",
+    "init_scale",
+    "balanced",
+    "record_every",
+    "sharpness_every",
+    "loss_goal",
+    "stop_at_convergence",
+];
 
 /// The trajectory columns every run kind shares, then the minimalist model's own.
 #[derive(serde::Serialize)]

@@ -43,6 +43,28 @@ pub struct KindOutput {
     pub has_trajectory: bool,
 }
 
+/// The data parameters every kind reads.
+const DATA_PARAMS: [&str; 7] = [
+    "dataset",
+    "classes",
+    "pair",
+    "n",
+    "seed",
+    "first_n",
+    "standardize",
+];
+
+/// Every parameter a run of `kind` reads, so that a misspelt key in an experiment file is an
+/// error rather than a silent default.
+pub fn known_params(kind: RunKind) -> Vec<&'static str> {
+    let own: &[&str] = match kind {
+        RunKind::Difficulty => &[],
+        RunKind::Minimalist => minimalist::PARAMS,
+        RunKind::Network => network::PARAMS,
+    };
+    DATA_PARAMS.iter().chain(own).copied().collect()
+}
+
 /// Runs `run` as `kind`, writing its trajectory rows to `trajectory`.
 pub fn execute(
     kind: RunKind,
@@ -91,7 +113,14 @@ fn data_source(params: &ParamReader) -> anyhow::Result<(String, Option<String>)>
 /// The minimalist model's view of a two-class subset: its SVD with ±1 targets, the first
 /// listed class +1. Errors when the subset does not have exactly two classes.
 fn reduced_pm1(data: &Subset) -> anyhow::Result<sharplab_minimalist::Reduced> {
-    let y = data.targets(sharplab_data::Targets::PlusMinusOne)?;
+    let y = data
+        .targets(sharplab_data::Targets::PlusMinusOne)
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "the minimalist model fits ±1 targets and needs exactly two classes, not {}: set classes = \"a,b\" (e.g. \"cat,dog\")",
+                data.num_classes()
+            )
+        })?;
     sharplab_minimalist::Reduced::new(
         &data.x,
         data.n,

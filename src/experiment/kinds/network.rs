@@ -10,9 +10,10 @@
 //! different η train for the same gradient-flow time), `loss_goal`, `acc_goal`, `eval_every`,
 //! `sharpness_every`, `sharpness_examples`, `precision` ("f32" or "f64").
 //!
-//! The minimalist theory's Q, σ₁²/N and Ŝ_D (with D = depth + 1, the number of weight layers)
-//! are computed on the same inputs with ±1 targets of the two classes and reported beside the
-//! measured sharpness; with more than two classes they are left out.
+//! The minimalist theory's Q, σ₁²/N and Ŝ_D (with D = depth + 1, the number of weight layers,
+//! for an MLP; D = depth for `arch = "minimalist"`) are computed on the same inputs with ±1
+//! targets of the two classes and reported beside the measured sharpness; with more than two
+//! classes, and for the CNNs, they are left out (and `lr_factor` cannot be used).
 //!
 //! The backend is the job's (`--backend`), not the file's.
 //!
@@ -25,12 +26,36 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, anyhow};
 use sharplab_data::{Subset, Targets};
 use sharplab_minimalist::theory;
-use sharplab_nets::{NetsError, Row, Status, TrainConfig};
+use sharplab_nets::{Arch, NetsError, Row, Status, TrainConfig};
 
 use super::{KindContext, KindOutput, reduced_pm1, subset};
 use crate::experiment::params::ParamReader;
 use crate::experiment::spec::RunSpec;
 use crate::experiment::store::RunStatus;
+
+/// The parameters this kind reads, besides the data ones.
+pub(super) const PARAMS: &[&str] = &[
+    "arch",
+    "depth",
+    "width",
+    "bias",
+    "init_scale",
+    "loss",
+    "targets",
+    "lr",
+    "lr_factor",
+    "momentum",
+    "nesterov",
+    "batch_size",
+    "steps",
+    "time",
+    "loss_goal",
+    "acc_goal",
+    "eval_every",
+    "sharpness_every",
+    "sharpness_examples",
+    "precision",
+];
 
 pub fn execute(
     run: &RunSpec,
@@ -41,10 +66,21 @@ pub fn execute(
     let n = p.usize("n")?;
     let data = subset(&p, ctx.data_dir, n)?;
     let depth = p.opt_usize("depth")?.unwrap_or(2);
-    let theory = minimalist_theory(&data, depth + 1)?;
+    let arch: Arch = match p.opt_string("arch")? {
+        Some(name) => name.parse()?,
+        None => TrainConfig::default().arch,
+    };
+    // The minimalist model's D is the number of weight layers in a chain: depth + 1 for an MLP,
+    // `depth` itself for the minimalist arch; a CNN is no such chain, so it has no Ŝ_D.
+    let theory = match arch {
+        Arch::CnnRelu | Arch::CnnTanh => None,
+        Arch::Minimalist => minimalist_theory(&data, depth)?,
+        _ => minimalist_theory(&data, depth + 1)?,
+    };
     let predicted = theory.map(|t| t.predicted_sharpness);
     let config = TrainConfig {
         backend: ctx.backend,
+        arch,
         ..config(&p, depth, predicted)?
     };
     let targets = match p.opt_string("targets")?.as_deref() {
@@ -105,9 +141,9 @@ fn steps(p: &ParamReader, lr: f64) -> anyhow::Result<usize> {
     match (p.opt_usize("steps")?, p.opt_f64("time")?) {
         (Some(steps), None) => Ok(steps),
         (None, Some(time)) if time > 0.0 && time.is_finite() => Ok((time / lr).ceil() as usize),
-        (None, Some(time)) => anyhow::bail!("run {}: time = {time} must be positive", p.run_id()),
-        (Some(_), Some(_)) => anyhow::bail!("run {}: give `steps` or `time`, not both", p.run_id()),
-        (None, None) => anyhow::bail!("run {}: give `steps` (or `time` = η·steps)", p.run_id()),
+        (None, Some(time)) => anyhow::bail!("time = {time} must be positive"),
+        (Some(_), Some(_)) => anyhow::bail!("give `steps` or `time`, not both"),
+        (None, None) => anyhow::bail!("give `steps` (or `time` = η·steps)"),
     }
 }
 
@@ -139,24 +175,16 @@ fn minimalist_theory(data: &Subset, depth: usize) -> anyhow::Result<Option<Minim
 
 fn config(p: &ParamReader, depth: usize, predicted: Option<f64>) -> anyhow::Result<TrainConfig> {
     let defaults = TrainConfig::default();
-    let parse_err = |e: NetsError| anyhow!("run {}: {e}", p.run_id());
+    let parse_err = |e: NetsError| anyhow!("{e}");
     let lr = if p.has("lr_factor") {
         let reference = predicted.ok_or_else(|| {
-            anyhow!(
-                "run {}: lr_factor needs Ŝ_D, which needs exactly two classes; give `lr`",
-                p.run_id()
-            )
+            anyhow!("lr_factor needs Ŝ_D, which needs exactly two classes; give `lr`")
         })?;
         p.step_size(reference)?
     } else {
         p.f64("lr")?
     };
     Ok(TrainConfig {
-        arch: p
-            .opt_string("arch")?
-            .map(|a| a.parse().map_err(parse_err))
-            .transpose()?
-            .unwrap_or(defaults.arch),
         depth,
         width: p.opt_usize("width")?.unwrap_or(defaults.width),
         bias: p.bool("bias", defaults.bias)?,

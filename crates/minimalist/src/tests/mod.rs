@@ -3,6 +3,6 @@
 
 mod exact;
 mod real_data;
-mod support;
+pub(crate) mod support;
 mod theory_checks;
 mod training;

@@ -8,7 +8,7 @@ use crate::theory::{
     balanced_minimum_bounds, difficulty, imbalance_minimum_bounds, minimum_v_sq,
     predicted_sharpness,
 };
-use crate::{Arrowhead, Reduced};
+use crate::{PlainModel, Reduced};
 
 #[test]
 fn difficulty_equals_the_norm_of_the_minimum_norm_solution() {
@@ -46,16 +46,13 @@ fn predicted_sharpness_follows_the_power_law() {
     assert!((predicted_sharpness(3.0, 16.0, 4) - 3.0 * 8.0).abs() < 1e-12);
 }
 
-/// The dense Hessian's top eigenvalue at (α, v), through the arrowhead's dense form.
-fn dense_sharpness(reduced: &Reduced, alpha: &[f64], v: &[f64]) -> f64 {
-    let hessian = Arrowhead::at(
-        reduced.sigma(),
-        reduced.target_coef(),
-        reduced.n(),
-        alpha,
-        v,
-    );
-    *dense_eigenvalues(&hessian.to_dense(), hessian.dim())
+/// The top eigenvalue of the plain O(N·d) implementation's dense d + D − 1 Hessian at
+/// (u = Wα, v): independent of the reduced coordinates and the arrowhead.
+fn dense_sharpness(reduced: &Reduced, x: &[f64], y: &[f64], alpha: &[f64], v: &[f64]) -> f64 {
+    let (n, d) = (reduced.n(), reduced.d());
+    let u = reduced.lift(alpha);
+    let plain = PlainModel::new(x, n, d, y);
+    *dense_eigenvalues(&plain.dense_hessian(&u, v), d + v.len())
         .last()
         .expect("non-empty")
 }
@@ -76,7 +73,7 @@ fn d2_bounds_contain_the_sharpness_of_constructed_minima() {
             .collect();
         let imbalance = facts.q / (v * v) - v * v;
         assert!(relative(minimum_v_sq(imbalance, facts.q), v * v, 1e-300) < 1e-12);
-        let sharpness = dense_sharpness(&reduced, &alpha, &[v]);
+        let sharpness = dense_sharpness(&reduced, &x, &y, &alpha, &[v]);
         let bounds = imbalance_minimum_bounds(&facts, imbalance);
         let slack = 1e-10 * sharpness;
         assert!(
@@ -108,7 +105,7 @@ fn balanced_bounds_contain_the_sharpness_of_balanced_minima() {
             relative(alpha_sq, layer * layer, 1e-300) < 1e-10,
             "balanced construction"
         );
-        let sharpness = dense_sharpness(&reduced, &alpha, &v);
+        let sharpness = dense_sharpness(&reduced, &x, &y, &alpha, &v);
         let bounds = balanced_minimum_bounds(&facts, depth);
         let slack = 1e-10 * sharpness;
         assert!(
