@@ -264,9 +264,15 @@ fn print_summary(args: &MinimalArgs, summary: &Summary) {
         summary.two_over_lr,
         summary.steps_run
     );
+    // Below this the least possible loss is rounding: y lies in the range of X.
+    let least = if summary.min_loss < 1e-20 {
+        "0: y lies in the range of X".to_string()
+    } else {
+        format!("{:.4e}", summary.min_loss)
+    };
     println!(
-        "status {}: final loss {:.4e} (least possible {:.4e}), sharpness {:.6}",
-        summary.status, summary.final_loss, summary.min_loss, summary.final_sharpness
+        "status {}: final loss {:.4e} (least possible {least}), sharpness {:.6}",
+        summary.status, summary.final_loss, summary.final_sharpness
     );
     let bounds = match summary.bounds_kind.as_str() {
         "imbalance_d2" => format!(

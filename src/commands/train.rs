@@ -373,11 +373,11 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     } else if !ctx.quiet {
         let s = &outcome.summary;
         println!(
-            "{:?} at step {}: loss {:.5}, accuracy {:.4}, sharpness {} (2/η = {:.2}); {:.3} s/step, \
+            "{} at step {}: loss {}, accuracy {:.4}, sharpness {} (2/η = {:.2}); {:.3} s/step, \
              {:.3} s/HVP; wrote {}",
             s.status,
             s.final_step,
-            s.final_loss,
+            crate::report::format_number(s.final_loss),
             s.final_accuracy,
             s.final_sharpness
                 .map_or("-".to_string(), |v| format!("{v:.3}")),

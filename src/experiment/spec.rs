@@ -260,10 +260,18 @@ impl ExperimentFile {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read experiment file {}", path.display()))?;
-        let file: ExperimentFile = toml::from_str(&text).with_context(|| {
-            format!(
-                "{} is not a valid experiment file (see experiments/README.md)",
-                path.display()
+        let file: ExperimentFile = toml::from_str(&text).map_err(|err| {
+            // toml draws the offending line with a caret; one line says where and what.
+            let place = err.span().map_or(String::new(), |span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(" at line {line}, column {column}")
+            });
+            anyhow::anyhow!(
+                "{}{place}: {} (see experiments/README.md)",
+                path.display(),
+                err.message().trim()
             )
         })?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
@@ -495,6 +503,16 @@ mod tests {
             }
         }
         assert!(count >= 10, "only {count} experiment files");
+    }
+
+    #[test]
+    fn a_toml_syntax_error_is_one_line_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.toml");
+        std::fs::write(&path, "name = \"broken\"\nclaim = \"c\"\npaper = \n").unwrap();
+        let err = format!("{:#}", ExperimentFile::load(&path).unwrap_err());
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("broken.toml at line 3"), "{err}");
     }
 
     #[test]

@@ -43,6 +43,19 @@ pub enum RunStatus {
     Done,
 }
 
+impl RunStatus {
+    /// The name run records use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Converged => "converged",
+            RunStatus::EdgeOfStability => "edge_of_stability",
+            RunStatus::Diverged => "diverged",
+            RunStatus::Unconverged => "unconverged",
+            RunStatus::Done => "done",
+        }
+    }
+}
+
 /// One finished run, as stored in `runs/<id>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {

@@ -290,7 +290,7 @@ fn experiment_summary(report: &ExperimentReport, records: &[RunRecord]) -> Strin
     }
     out.push('\n');
     for r in records {
-        let _ = write!(out, "| {} | {:?} |", r.id, r.status);
+        let _ = write!(out, "| {} | {} |", r.id, r.status.as_str());
         for m in &metric_names {
             let cell = r.metrics.get(*m).map(|v| format_number(*v));
             let _ = write!(out, " {} |", cell.unwrap_or_default());
@@ -313,6 +313,9 @@ pub fn format_number(v: f64) -> String {
         return format!("{v}");
     }
     let magnitude = v.abs();
+    if v.fract() == 0.0 && magnitude < 1e6 {
+        return format!("{v:.0}"); // a count: steps, HVPs, a rank
+    }
     if magnitude != 0.0 && !(1e-3..1e6).contains(&magnitude) {
         format!("{v:.3e}")
     } else {
@@ -442,5 +445,7 @@ mod tests {
         assert_eq!(format_number(44.44), "44.44");
         assert_eq!(format_number(2.5e7), "2.500e7");
         assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(550.0), "550");
+        assert_eq!(format_number(-3.0), "-3");
     }
 }

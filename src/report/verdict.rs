@@ -339,8 +339,11 @@ fn superlinear(records: &[&RunRecord], x: &str, y: &str) -> RuleVerdict {
         outcome,
         statistic: Some(growth / ratio),
         why: format!(
-            "{y} grows ×{growth:.1} while {x} grows ×{ratio:.1} (from {} to {})",
-            first.0, last.0
+            "{y} grows ×{} while {x} grows ×{} (from {} to {})",
+            super::format_number(growth),
+            super::format_number(ratio),
+            first.0,
+            last.0
         ),
     }
 }

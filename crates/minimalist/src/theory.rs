@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::MinimalError;
 use crate::model::products;
 use crate::reduced::Reduced;
 
@@ -142,17 +143,37 @@ pub fn gd_imbalance_change(lr: f64, grad_alpha_sq: f64, grad_v: f64) -> f64 {
 /// E[ΔC] for one SGD step of size η with a batch of B samples drawn without replacement, D = 2:
 /// η²(‖g_u‖² − g_v²) + η²κ(v²s_a² − s_b²), κ = (N − B)/(B(N − 1)), where s_a² and s_b² are the
 /// population variances (1/N normalization) of the per-sample gradients xᵢrᵢ and (xᵢᵀu)rᵢ.
-/// Panics unless D = 2 (`v.len() == 1`), 1 ≤ B ≤ N and `alpha.len()` = r.
+/// Errors unless D = 2 (`v.len() == 1`), 1 ≤ B ≤ N and `alpha.len()` = r.
 pub fn sgd_expected_imbalance_change(
     reduced: &Reduced,
     alpha: &[f64],
     v: &[f64],
     lr: f64,
     batch: usize,
-) -> f64 {
-    assert_eq!(v.len(), 1, "the SGD imbalance expectation is for D = 2");
+) -> Result<f64, MinimalError> {
     let (n, r) = (reduced.n(), reduced.rank());
-    assert!(batch >= 1 && batch <= n, "batch size must be in 1..=N");
+    if v.len() != 1 {
+        return Err(MinimalError::Config {
+            what: "depth",
+            value: (v.len() + 1).to_string(),
+            fix: "the expected SGD change of C is derived for D = 2 only",
+        });
+    }
+    if !(1..=n).contains(&batch) {
+        return Err(MinimalError::Config {
+            what: "batch size",
+            value: batch.to_string(),
+            fix: "use 1 <= B <= N",
+        });
+    }
+    if alpha.len() != r {
+        return Err(MinimalError::Shape {
+            what: "alpha",
+            got: alpha.len(),
+            expected: r,
+            shape: format!("[{r}] (the rank of X)"),
+        });
+    }
     let (product, _) = products(v);
     let sigma = reduced.sigma();
 
@@ -189,5 +210,5 @@ pub fn sgd_expected_imbalance_change(
     } else {
         0.0
     };
-    lr * lr * (grad_u_sq - grad_v * grad_v) + lr * lr * kappa * (v[0] * v[0] * var_a - var_b)
+    Ok(lr * lr * (grad_u_sq - grad_v * grad_v) + lr * lr * kappa * (v[0] * v[0] * var_a - var_b))
 }

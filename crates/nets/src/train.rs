@@ -205,6 +205,24 @@ pub enum Status {
     Diverged,
 }
 
+impl Status {
+    /// The name the summary JSON uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Completed => "completed",
+            Status::LossGoal => "loss_goal",
+            Status::AccuracyGoal => "accuracy_goal",
+            Status::Diverged => "diverged",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One recorded step: the CSV row of a trajectory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {

@@ -15,9 +15,8 @@ mod difficulty;
 mod minimalist;
 mod network;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, anyhow};
 use indicatif::ProgressBar;
@@ -79,20 +78,11 @@ pub fn execute(
     }
 }
 
-/// The dataset named by the run's `dataset` parameter, loaded once per process.
-fn dataset(params: &ParamReader, data_dir: &Path) -> anyhow::Result<Arc<Dataset>> {
-    static LOADED: Mutex<Option<HashMap<String, Arc<Dataset>>>> = Mutex::new(None);
+/// The dataset named by the run's `dataset` parameter, loaded once per process (the same
+/// cache the commands use).
+fn dataset(params: &ParamReader, data_dir: &Path) -> anyhow::Result<&'static Dataset> {
     let name: DatasetName = data_source(params)?.0.parse().map_err(|e| anyhow!("{e}"))?;
-    let mut guard = LOADED
-        .lock()
-        .map_err(|_| anyhow!("dataset cache poisoned"))?;
-    let cache = guard.get_or_insert_with(HashMap::new);
-    if let Some(ds) = cache.get(name.as_str()) {
-        return Ok(ds.clone());
-    }
-    let ds = Arc::new(sharplab_data::load(name, data_dir)?);
-    cache.insert(name.as_str().to_string(), ds.clone());
-    Ok(ds)
+    crate::commands::subset_args::load_once(name, data_dir)
 }
 
 /// The dataset and class list of a run: `pair = "dataset:class,class"` when given (so one
@@ -156,5 +146,5 @@ fn subset(params: &ParamReader, data_dir: &Path, n: usize) -> anyhow::Result<Sub
         selection,
         standardize,
     };
-    sharplab_data::subset(&ds, &spec).context("choosing the subset")
+    sharplab_data::subset(ds, &spec).context("choosing the subset")
 }

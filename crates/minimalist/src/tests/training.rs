@@ -188,7 +188,7 @@ fn sgd_expected_imbalance_change_matches_enumeration_of_all_batches() {
         }
     }
     let enumerated = total / count as f64;
-    let formula = sgd_expected_imbalance_change(&reduced, &alpha, &v, lr, batch);
+    let formula = sgd_expected_imbalance_change(&reduced, &alpha, &v, lr, batch).unwrap();
     assert!(
         relative(formula, enumerated, 1e-300) < 1e-10,
         "{formula} vs {enumerated}"
