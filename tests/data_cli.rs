@@ -145,4 +145,11 @@ fn bad_input_ends_in_one_error_line_and_exit_code_2() {
     assert_one_line_error(&export("cat,unicorn", "2"), "no class `unicorn`");
     assert_one_line_error(&export("cat,dog", "10"), "holds only 2");
     assert!(!out.exists());
+    let npy = work.path().join("x.npy");
+    let wrong_format = sharplab(
+        &data,
+        &["data", "export", "--out", npy.to_str().unwrap(), "--n", "2"],
+    );
+    assert_one_line_error(&wrong_format, "*.safetensors");
+    assert!(!npy.exists());
 }

@@ -154,10 +154,16 @@ fn table(report: &DatasetInfo) -> String {
 }
 
 fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<()> {
-    let subset = load_subset(ctx, &args.subset, args.n)?;
-    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("--out: cannot create the folder {}", parent.display()))?;
+    if args
+        .out
+        .extension()
+        .is_some_and(|ext| !ext.eq_ignore_ascii_case("safetensors"))
+    {
+        anyhow::bail!(
+            "--out {}: export writes safetensors only; name the file *.safetensors (NumPy reads \
+             it with safetensors.numpy.load_file, PyTorch with safetensors.torch.load_file)",
+            args.out.display()
+        );
     }
     if args.out.is_dir() {
         anyhow::bail!(
@@ -165,6 +171,11 @@ fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<()> {
             args.out.display(),
             args.out.join("subset.safetensors").display()
         );
+    }
+    let subset = load_subset(ctx, &args.subset, args.n)?;
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("--out: cannot create the folder {}", parent.display()))?;
     }
     export_safetensors(&subset, args.targets, &args.out).context("data export")?;
     if !ctx.quiet {
