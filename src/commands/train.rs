@@ -110,6 +110,10 @@ pub struct TrainArgs {
     /// Measure sharpness on the first this many training examples (default: all N).
     #[arg(long)]
     pub sharpness_n: Option<usize>,
+    /// Start every K-th sharpness measurement from a random vector rather than the previous
+    /// top eigenvector, to catch an eigenvalue that overtook it (0: only the first).
+    #[arg(long, default_value_t = 10)]
+    pub sharpness_cold_every: usize,
 
     /// Backend: cpu or wgpu (the latter needs a build with --features wgpu).
     #[arg(long, default_value = "cpu")]
@@ -175,6 +179,7 @@ impl TrainArgs {
             eval_every: self.eval_every,
             sharpness_every: self.sharpness_every,
             sharpness_examples: self.sharpness_n,
+            sharpness_cold_every: self.sharpness_cold_every,
             sharpness: SharpnessOptions {
                 estimator: self.estimator.parse::<Estimator>()?,
                 top_k: 1,

@@ -11,7 +11,7 @@
 //! A row is recorded for every step t = start..=steps under GD (the loss is computed anyway),
 //! and every `eval_every` steps under SGD (a full pass over the set). Sharpness is measured
 //! every `sharpness_every` steps and at the last step, warm-started from the previous top
-//! eigenvector. The run stops at the step limit, a training-loss goal, a training-accuracy goal,
+//! eigenvector (every `sharpness_cold_every`-th from a random vector). The run stops at the step limit, a training-loss goal, a training-accuracy goal,
 //! or a non-finite loss ("diverged"; the parameters kept are the last finite ones).
 //!
 //! # Limitations
@@ -71,6 +71,10 @@ pub struct TrainConfig {
     pub sharpness_every: usize,
     /// Measure sharpness on the first this many training examples; `None` all (default).
     pub sharpness_examples: Option<usize>,
+    /// Start every this many-th sharpness measurement from a random vector instead of the
+    /// previous top eigenvector (default 10; 0: only the first). A warm start is cheap but
+    /// can keep following an eigenvalue that another has overtaken; a cold one cannot.
+    pub sharpness_cold_every: usize,
     /// The eigen-solver and its tolerances.
     pub sharpness: SharpnessOptions,
     /// Examples per chunk for gradients and HVPs (default 1000).
@@ -101,6 +105,7 @@ impl Default for TrainConfig {
             eval_every: 1,
             sharpness_every: 20,
             sharpness_examples: None,
+            sharpness_cold_every: 10,
             sharpness: SharpnessOptions::default(),
             chunk_size: 1000,
             backend: BackendKind::Cpu,
@@ -548,6 +553,8 @@ struct Recorder {
     num_params: usize,
     num_examples: usize,
     warm_start: Option<Vec<f64>>,
+    cold_every: usize,
+    measurements: usize,
     last: Option<Row>,
     sharpness: Vec<(usize, f64)>,
     last_sharpness: Option<(usize, f64)>,
@@ -565,6 +572,8 @@ impl Recorder {
             num_params: problem.spec().num_params(),
             num_examples: problem.len(),
             warm_start: None,
+            cold_every: config.sharpness_cold_every,
+            measurements: 0,
             last: None,
             sharpness: Vec::new(),
             last_sharpness: None,
@@ -575,14 +584,18 @@ impl Recorder {
         }
     }
 
-    /// λ_max at θ, warm-started from the previous top eigenvector.
+    /// λ_max at θ, warm-started from the previous top eigenvector, except every
+    /// `cold_every`-th measurement.
     fn measure<B: Backend>(
         &mut self,
         problem: &Problem<B>,
         params: &DeviceParams<B>,
     ) -> Result<SharpnessEstimate, NetsError> {
         let started = Instant::now();
-        let estimate = estimate_sharpness(problem, params, &self.options, self.warm_start.take())?;
+        let cold = self.cold_every > 0 && self.measurements.is_multiple_of(self.cold_every);
+        let warm = self.warm_start.take().filter(|_| !cold);
+        self.measurements += 1;
+        let estimate = estimate_sharpness(problem, params, &self.options, warm)?;
         self.hvp_seconds += started.elapsed().as_secs_f64();
         self.hvps += estimate.products;
         self.warm_start = Some(estimate.vector.clone());

@@ -154,6 +154,36 @@ fn sharpness_of_linear_regression_is_top_eigenvalue_of_the_input_gram_matrix() {
 }
 
 #[test]
+fn every_kth_sharpness_measurement_starts_cold() {
+    // A linear model's Hessian does not change with θ, so a warm start is already its top
+    // eigenvector and stops at Lanczos's warm minimum of 3 products, while a cold start from
+    // the seeded random vector repeats the first measurement's count exactly.
+    let data = linear_data();
+    let hvps_with = |cold_every: usize| -> Vec<usize> {
+        let config = TrainConfig {
+            sharpness_every: 1,
+            sharpness_cold_every: cold_every,
+            sharpness: crate::SharpnessOptions {
+                tol: 1e-6,
+                ..Default::default()
+            },
+            ..linear_config(0.1, 5)
+        };
+        let (_, rows) = run(&config, &data, None);
+        rows.iter().map(|r| r.hvps).collect()
+    };
+    let cold = hvps_with(1);
+    assert!(
+        cold[0] > 3,
+        "a cold start needs more than 3 products: {cold:?}"
+    );
+    assert!(cold.iter().all(|&h| h == cold[0]), "{cold:?}");
+    let c = cold[0];
+    assert_eq!(hvps_with(0), vec![c, 3, 3, 3, 3, 3]);
+    assert_eq!(hvps_with(2), vec![c, 3, c, 3, c, 3]);
+}
+
+#[test]
 fn a_step_size_above_two_over_sharpness_diverges_and_keeps_the_last_finite_state() {
     let data = linear_data();
     let (outcome, rows) = run(&linear_config(1e3, 500), &data, None);

@@ -8,7 +8,8 @@
 //! two classes), `lr` or `lr_factor` (η = lr_factor · 2/Ŝ_D), `momentum`, `nesterov`,
 //! `batch_size` (SGD; omitted: full-batch GD), `steps` or `time` (= η·steps, so that runs at
 //! different η train for the same gradient-flow time), `loss_goal`, `acc_goal`, `eval_every`,
-//! `sharpness_every`, `sharpness_examples`, `precision` ("f32" or "f64").
+//! `sharpness_every`, `sharpness_examples`, `sharpness_cold_every`, `precision` ("f32" or
+//! "f64").
 //!
 //! The minimalist theory's Q, σ₁²/N and Ŝ_D (with D = depth + 1, the number of weight layers,
 //! for an MLP; D = depth for `arch = "minimalist"`) are computed on the same inputs with ±1
@@ -54,6 +55,7 @@ pub(super) const PARAMS: &[&str] = &[
     "eval_every",
     "sharpness_every",
     "sharpness_examples",
+    "sharpness_cold_every",
     "precision",
 ];
 
@@ -207,6 +209,9 @@ fn config(p: &ParamReader, depth: usize, predicted: Option<f64>) -> anyhow::Resu
             .opt_usize("sharpness_every")?
             .unwrap_or(defaults.sharpness_every),
         sharpness_examples: p.opt_usize("sharpness_examples")?,
+        sharpness_cold_every: p
+            .opt_usize("sharpness_cold_every")?
+            .unwrap_or(defaults.sharpness_cold_every),
         precision: p
             .opt_string("precision")?
             .map(|s| s.parse().map_err(parse_err))
