@@ -64,11 +64,18 @@ pub fn run(ctx: &Context, args: &ReproduceArgs) -> anyhow::Result<()> {
     }
     progress.finish();
     if args.only.is_some() {
-        // The report covers every experiment in the folder, not only the ones just run.
-        reports.clear();
+        // The report covers every experiment in the folder, not only the ones just run; one
+        // that cannot be read (another version's, say) is left out with a warning.
         for name in report::experiments_in(&args.out)? {
-            reports.push(report::build_experiment(&args.out, &name)?);
+            if reports.iter().any(|r| r.name == name) {
+                continue;
+            }
+            match report::build_experiment(&args.out, &name) {
+                Ok(built) => reports.push(built),
+                Err(err) => tracing::warn!("{name} left out of the report: {err:#}"),
+            }
         }
+        reports.sort_by(|a, b| a.name.cmp(&b.name));
     }
     let path = report::write_report(&args.out, &reports)?;
     for r in &reports {

@@ -210,7 +210,8 @@ impl TrainArgs {
 }
 
 /// The header and the rows before step `before` of an existing trajectory, when it has the
-/// columns this version writes (`step` first); `None` otherwise.
+/// columns this version writes (`step` first) and reaches step `before` (so that it is the
+/// trajectory of the run the checkpoint came from); `None`, with a warning, otherwise.
 fn earlier_rows(
     path: &std::path::Path,
     before: usize,
@@ -233,12 +234,32 @@ fn earlier_rows(
         return None;
     }
     let mut rows = Vec::new();
+    let mut reaches_checkpoint = false;
     for record in reader.records() {
-        let record = record.ok()?;
-        let step: usize = record.get(0)?.parse().ok()?;
+        let step = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.get(0)?.parse::<usize>().ok());
+        let (Ok(record), Some(step)) = (record, step) else {
+            tracing::warn!(
+                "{} has an unreadable row; the resumed run's trajectory starts at the checkpoint",
+                path.display()
+            );
+            return None;
+        };
+        reaches_checkpoint |= step == before;
         if step < before {
             rows.push(record);
         }
+    }
+    if !reaches_checkpoint {
+        // not the trajectory of the run this checkpoint came from
+        tracing::warn!(
+            "{} has no row at the checkpoint's step {before}; the resumed run's trajectory \
+             starts at the checkpoint",
+            path.display()
+        );
+        return None;
     }
     Some((header, rows))
 }

@@ -307,8 +307,10 @@ fn experiment_summary(report: &ExperimentReport, records: &[RunRecord]) -> Strin
     out
 }
 
-/// Four significant digits, without exponent for ordinary magnitudes.
+/// An integer as an integer (a count: steps, HVPs, a rank), anything else with four
+/// significant digits, without exponent for ordinary magnitudes.
 pub fn format_number(v: f64) -> String {
+    let v = if v == 0.0 { 0.0 } else { v }; // no "-0"
     if !v.is_finite() {
         return format!("{v}");
     }
@@ -366,11 +368,14 @@ pub fn write_report(results: &Path, reports: &[ExperimentReport]) -> anyhow::Res
         ["full"] => " (`sharplab reproduce --full`)",
         _ => "",
     };
+    let listed = match scales.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => scales.join(""),
+    };
     let _ = writeln!(
         md,
-        "Made by sharplab {} at the {} scale{}{command}.\n",
+        "Made by sharplab {} at the {listed} scale{}{command}.\n",
         env!("CARGO_PKG_VERSION"),
-        scales.join(" and "),
         if scales.len() > 1 { "s" } else { "" },
     );
     md.push_str("| claim | paper | ours | verdict |\n|---|---|---|---|\n");

@@ -97,7 +97,7 @@ impl Rk45 {
             let remainder = span - elapsed;
             // A step that lands within rounding of the end finishes the span: elapsed + h can
             // fall an ulp short of span, which would leave a sliver too small to step across.
-            let finishes = self.step >= remainder * (1.0 - 1e-12);
+            let finishes = self.step >= remainder - 1e-12 * span;
             let h = if finishes { remainder } else { self.step };
             if h <= 1e-14 * span {
                 return Err(FlowStop::StepTooSmall);

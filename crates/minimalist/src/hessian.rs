@@ -221,15 +221,17 @@ impl Arrowhead {
             // Newton converges quadratically once its step is small against the distance to
             // the pole at max aᵢ (φ is convex and decreasing there, with curvature on that
             // scale), so after a step of relative size ≤ 1e-9 that is also ≤ 1e-4 of that
-            // distance the next iterate is at rounding level: return it without another O(r)
-            // evaluation. Close to the pole a small step proves nothing: there φ ≈ c/(λ − a)
-            // and each Newton step only about doubles λ − a.
+            // distance the next iterate's error is about step²/(λ − a), ≤ 1e-13 relative:
+            // return it without another O(r) evaluation. Close to the pole a small step proves
+            // nothing, not even one below rounding: there φ ≈ c/(λ − a) and each Newton step
+            // only about doubles λ − a. The bracket test still ends every search.
             let tolerance = 4.0 * f64::EPSILON * next.abs();
             let step_size = (next - lambda).abs();
-            let newton_step_small = newton == next
-                && step_size <= 1e-9 * next.abs()
-                && step_size <= 1e-4 * (next - top_diag);
-            if newton_step_small || (next - lambda).abs() <= tolerance || hi - lo <= tolerance {
+            let far_from_pole = step_size <= 1e-4 * (next - top_diag);
+            let newton_step_small = newton == next && step_size <= 1e-9 * next.abs();
+            if (far_from_pole && (newton_step_small || step_size <= tolerance))
+                || hi - lo <= tolerance
+            {
                 return Tracked::at(next, lower);
             }
             lambda = next;
@@ -390,22 +392,29 @@ mod tests {
         );
         let cold = hessian.top_eigenvalue(None);
         assert!(relative(cold, top, 1e-300) < 1e-12, "cold {cold} vs {top}");
-        for above in [1e-13, 1e-11, 1e-9, 1e-7] {
-            let warm = hessian.top_eigenvalue(Some(10.0 * (1.0 + above)));
+        // starts 1, 3, 5 and 8 ulps above the pole at 10 (where the first Newton step is below
+        // rounding), then further up
+        let ulps_up = |k: usize| (0..k).fold(10.0f64, |x, _| x.next_up());
+        let starts = [1, 3, 5, 8]
+            .map(ulps_up)
+            .into_iter()
+            .chain([1e-13, 1e-11, 1e-9, 1e-7].map(|above| 10.0 * (1.0 + above)));
+        for start in starts {
+            let warm = hessian.top_eigenvalue(Some(start));
             assert!(
                 relative(warm, top, 1e-300) < 1e-12,
-                "warm 10·(1 + {above:e}): {warm} vs {top}"
+                "warm from {start:e}: {warm} vs {top}"
             );
             // the previous point's root sat that close to its pole
             let previous = Tracked {
-                value: 10.0 * (1.0 + above),
-                gap: 10.0 * above,
+                value: start,
+                gap: start - 10.0,
             };
             let tracked = hessian.top_eigenvalue_tracked(Some(previous)).value;
             assert!(
                 relative(tracked, top, 1e-300) < 1e-12,
                 "tracked from a gap of {:e}: {tracked} vs {top}",
-                10.0 * above
+                start - 10.0
             );
         }
     }

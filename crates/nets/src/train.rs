@@ -11,8 +11,9 @@
 //! A row is recorded for every step t = start..=steps under GD (the loss is computed anyway),
 //! and every `eval_every` steps under SGD (a full pass over the set). Sharpness is measured
 //! every `sharpness_every` steps and at the last step, warm-started from the previous top
-//! eigenvector (every `sharpness_cold_every`-th from a random vector). The run stops at the step limit, a training-loss goal, a training-accuracy goal,
-//! or a non-finite loss ("diverged"; the parameters kept are the last finite ones).
+//! eigenvector (every `sharpness_cold_every`-th from a random vector). The run stops at the
+//! step limit, a training-loss goal, a training-accuracy goal, or a non-finite loss
+//! ("diverged"; the parameters kept are the last finite ones).
 //!
 //! # Limitations
 //!

@@ -3,7 +3,7 @@
 //! beside the minimalist model's prediction Ŝ_D for the same data.
 //!
 //! Parameters (besides the data ones of the parent module): `arch` (fc-linear, fc-tanh,
-//! fc-relu, fc-elu, cnn-relu, cnn-tanh), `depth` (hidden layers), `width`, `bias`,
+//! fc-relu, fc-elu, cnn-relu, cnn-tanh, minimalist), `depth` (hidden layers), `width`, `bias`,
 //! `init_scale`, `loss` ("mse" or "ce"), `targets` ("onehot", or "pm1" for one ±1 output on
 //! two classes), `lr` or `lr_factor` (η = lr_factor · 2/Ŝ_D), `momentum`, `nesterov`,
 //! `batch_size` (SGD; omitted: full-batch GD), `steps` or `time` (= η·steps, so that runs at
@@ -180,7 +180,10 @@ fn config(p: &ParamReader, depth: usize, predicted: Option<f64>) -> anyhow::Resu
     let parse_err = |e: NetsError| anyhow!("{e}");
     let lr = if p.has("lr_factor") {
         let reference = predicted.ok_or_else(|| {
-            anyhow!("lr_factor needs Ŝ_D, which needs exactly two classes; give `lr`")
+            anyhow!(
+                "lr_factor needs Ŝ_D, which needs exactly two classes and an fc-* or minimalist \
+                 arch; give `lr`"
+            )
         })?;
         p.step_size(reference)?
     } else {
