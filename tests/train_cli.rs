@@ -60,35 +60,30 @@ fn short_cifar_run_writes_trajectory_summary_and_a_checkpoint_whose_sharpness_ma
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out_str = out.to_str().unwrap();
-    let output = sharplab(
-        &[
-            "train",
-            "--arch",
-            "fc-tanh",
-            "--depth",
-            "1",
-            "--width",
-            "32",
-            "--n",
-            "200",
-            "--classes",
-            "cat,dog",
-            "--lr",
-            "0.05",
-            "--steps",
-            "10",
-            "--sharpness-every",
-            "5",
-            "--sharpness-tol",
-            "1e-8",
-            "--precision",
-            "f64",
-            "--out",
-            out_str,
-            "--json",
-        ],
-        &data_dir,
-    );
+    // the network, data and step size of the run and of its resumption below
+    let net_and_data = [
+        "train",
+        "--arch",
+        "fc-tanh",
+        "--depth",
+        "1",
+        "--width",
+        "32",
+        "--n",
+        "200",
+        "--classes",
+        "cat,dog",
+        "--lr",
+        "0.05",
+        "--sharpness-every",
+        "5",
+        "--precision",
+        "f64",
+        "--out",
+        out_str,
+    ];
+    let extra = ["--steps", "10", "--sharpness-tol", "1e-8", "--json"];
+    let output = sharplab(&[&net_and_data[..], &extra[..]].concat(), &data_dir);
     assert!(
         output.status.success(),
         "{}",
@@ -151,32 +146,10 @@ fn short_cifar_run_writes_trajectory_summary_and_a_checkpoint_whose_sharpness_ma
     );
 
     // Resuming: --steps counts from the start, and the trajectory keeps the earlier rows.
+    let checkpoint_str = checkpoint.to_str().unwrap();
     let resume_args = |steps: &'static str| {
-        let mut args = vec![
-            "train",
-            "--arch",
-            "fc-tanh",
-            "--depth",
-            "1",
-            "--width",
-            "32",
-            "--n",
-            "200",
-            "--classes",
-            "cat,dog",
-            "--lr",
-            "0.05",
-            "--sharpness-every",
-            "5",
-            "--precision",
-            "f64",
-            "--out",
-            out_str,
-            "--resume",
-            checkpoint.to_str().unwrap(),
-        ];
-        args.extend(["--steps", steps]);
-        args
+        let resume = ["--resume", checkpoint_str, "--steps", steps];
+        [&net_and_data[..], &resume[..]].concat()
     };
     let refused = sharplab(&resume_args("8"), &data_dir);
     assert_eq!(refused.status.code(), Some(2));

@@ -20,7 +20,7 @@ use sharplab_minimalist::theory::{Difficulty, difficulty, predicted_sharpness};
 use sharplab_minimalist::{DEFAULT_CUTOFF, Reduced};
 
 use super::Context;
-use super::subset_args::{SubsetArgs, load_subset, plus_minus_one_targets};
+use super::subset_args::{SubsetArgs, TWO_CLASSES_FLAG, load_subset, plus_minus_one_targets};
 
 /// The paper's two-class CIFAR-10 difficulties (Yoo, Song and Yun, ICML 2025), by N.
 const PAPER_CIFAR10_Q: [(usize, f64); 3] = [(100, 0.22), (300, 1.70), (1000, 44.44)];
@@ -84,7 +84,11 @@ pub fn run(ctx: &Context, args: &DifficultyArgs) -> anyhow::Result<()> {
 
 fn measure(ctx: &Context, args: &DifficultyArgs, n: usize) -> anyhow::Result<Row> {
     let chosen = load_subset(ctx, &args.subset, n)?;
-    let y = plus_minus_one_targets(&chosen, "the dataset difficulty Q = ‖X⁺y‖²")?;
+    let y = plus_minus_one_targets(
+        &chosen,
+        "the dataset difficulty Q = ‖X⁺y‖²",
+        TWO_CLASSES_FLAG,
+    )?;
     let reduced = Reduced::new(&chosen.x, chosen.n, chosen.d, &y, args.cutoff)
         .with_context(|| format!("subset of N = {n}"))?;
     let facts: Difficulty = difficulty(&reduced);

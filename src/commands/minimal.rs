@@ -24,7 +24,7 @@ use sharplab_minimalist::{
 };
 
 use super::Context;
-use super::subset_args::{SubsetArgs, load_subset, plus_minus_one_targets};
+use super::subset_args::{SubsetArgs, TWO_CLASSES_FLAG, load_subset, plus_minus_one_targets};
 use crate::experiment::store::{PendingFile, write_atomic};
 
 /// The training arithmetic.
@@ -163,7 +163,7 @@ impl MinimalArgs {
 pub fn run(ctx: &Context, args: &MinimalArgs) -> anyhow::Result<()> {
     let config = args.config();
     let chosen = load_subset(ctx, &args.subset, args.n)?;
-    let y = plus_minus_one_targets(&chosen, "the minimalist model")?;
+    let y = plus_minus_one_targets(&chosen, "the minimalist model", TWO_CLASSES_FLAG)?;
     config
         .validate(chosen.n, chosen.d)
         .context("invalid training settings")?;

@@ -100,14 +100,17 @@ pub fn load_once(
 }
 
 /// The ±1 targets of a two-class subset (the first listed class +1), or one error line saying
-/// that `what` needs `--classes a,b`.
-pub fn plus_minus_one_targets(subset: &Subset, what: &str) -> anyhow::Result<Vec<f64>> {
+/// that `what` needs two classes, and `fix`, how to name them.
+pub fn plus_minus_one_targets(subset: &Subset, what: &str, fix: &str) -> anyhow::Result<Vec<f64>> {
     subset
         .targets(sharplab_data::Targets::PlusMinusOne)
         .map_err(|_| {
             anyhow::anyhow!(
-                "{what} fits ±1 targets and needs exactly two classes, not {}: pass --classes a,b (e.g. cat,dog)",
+                "{what} fits ±1 targets and needs exactly two classes, not {}: {fix}",
                 subset.num_classes()
             )
         })
 }
+
+/// How a command line names two classes, for [`plus_minus_one_targets`].
+pub const TWO_CLASSES_FLAG: &str = "pass --classes a,b (e.g. cat,dog)";

@@ -301,21 +301,18 @@ impl ExperimentFile {
             }
         }
         let known = crate::experiment::kinds::known_params(self.kind);
-        let scales = [("quick", &self.quick), ("full", &self.full)];
-        let scale_keys = scales.into_iter().flat_map(|(scale, o)| {
-            o.iter().flat_map(move |o| {
-                let base = o.base.keys().map(move |k| (format!("{scale}.base"), k));
-                let sweep = o.sweep.keys().map(move |k| (format!("{scale}.sweep"), k));
-                base.chain(sweep)
-            })
-        });
-        let own_keys = self
-            .base
-            .keys()
-            .map(|k| ("base".to_string(), k))
-            .chain(self.sweep.keys().map(|k| ("sweep".to_string(), k)));
-        for (table, key) in own_keys.chain(scale_keys) {
-            if !known.contains(&key.as_str()) {
+        let mut tables: Vec<(String, Vec<&String>)> = vec![
+            ("base".into(), self.base.keys().collect()),
+            ("sweep".into(), self.sweep.keys().collect()),
+        ];
+        for (scale, o) in [("quick", &self.quick), ("full", &self.full)] {
+            if let Some(o) = o {
+                tables.push((format!("{scale}.base"), o.base.keys().collect()));
+                tables.push((format!("{scale}.sweep"), o.sweep.keys().collect()));
+            }
+        }
+        for (table, keys) in &tables {
+            if let Some(key) = keys.iter().find(|k| !known.contains(&k.as_str())) {
                 bail!(
                     "[{table}] has `{key}`, which a {} run does not read; use one of: {}",
                     self.kind.name(),

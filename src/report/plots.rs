@@ -337,42 +337,24 @@ fn draw_trend(
                 .map_err(plot_error(path))?;
             for (i, s) in series.iter().enumerate() {
                 let c = colour(i);
-                if s.theory {
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            s.points.clone(),
-                            8,
-                            5,
-                            c.stroke_width(2),
-                        ))
-                        .map_err(plot_error(path))?
-                        .label(format!("{} (dashed)", s.label))
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                        });
-                    chart
-                        .draw_series(
-                            s.points
-                                .iter()
-                                .map(|&(x, y)| Circle::new((x, y), 7, c.stroke_width(2))),
-                        )
-                        .map_err(plot_error(path))?;
+                // a theory line is dashed with hollow markers, a measurement solid with dots
+                let (line, label, radius, marker) = if s.theory {
+                    let dashed = DashedLineSeries::new(s.points.clone(), 8, 5, c.stroke_width(2));
+                    let line = chart.draw_series(dashed).map_err(plot_error(path))?;
+                    (line, format!("{} (dashed)", s.label), 7, c.stroke_width(2))
                 } else {
-                    chart
-                        .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
-                        .map_err(plot_error(path))?
-                        .label(s.label.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                        });
-                    chart
-                        .draw_series(
-                            s.points
-                                .iter()
-                                .map(|&(x, y)| Circle::new((x, y), 4, c.filled())),
-                        )
-                        .map_err(plot_error(path))?;
-                }
+                    let solid = LineSeries::new(s.points.clone(), c.stroke_width(2));
+                    let line = chart.draw_series(solid).map_err(plot_error(path))?;
+                    (line, s.label.clone(), 4, c.filled())
+                };
+                line.label(label).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+                let markers = s
+                    .points
+                    .iter()
+                    .map(|&(x, y)| Circle::new((x, y), radius, marker));
+                chart.draw_series(markers).map_err(plot_error(path))?;
             }
             chart
                 .configure_series_labels()

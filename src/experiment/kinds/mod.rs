@@ -103,14 +103,11 @@ fn data_source(params: &ParamReader) -> anyhow::Result<(String, Option<String>)>
 /// The minimalist model's view of a two-class subset: its SVD with ±1 targets, the first
 /// listed class +1. Errors when the subset does not have exactly two classes.
 fn reduced_pm1(data: &Subset) -> anyhow::Result<sharplab_minimalist::Reduced> {
-    let y = data
-        .targets(sharplab_data::Targets::PlusMinusOne)
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "the minimalist model fits ±1 targets and needs exactly two classes, not {}: set classes = \"a,b\" (e.g. \"cat,dog\")",
-                data.num_classes()
-            )
-        })?;
+    let y = crate::commands::subset_args::plus_minus_one_targets(
+        data,
+        "the minimalist model",
+        "set classes = \"a,b\" (e.g. \"cat,dog\")",
+    )?;
     sharplab_minimalist::Reduced::new(
         &data.x,
         data.n,
